@@ -1,0 +1,43 @@
+// Generates TypeScript for Dapr's .proto files at build time.
+// The .proto files are consumed from npm packages (never copied into this repo):
+//   - dapr/proto/**           from @dapr/dapr (Dapr 1.17 API surface)
+//   - google/rpc/*.proto      from google-proto-files (status + error details for gRPC errors)
+// Output goes to src/gen (git-ignored) and is compiled with the rest of the sources.
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, rmSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const daprProto = join(dirname(require.resolve('@dapr/dapr/package.json')), 'proto');
+const googleProto = dirname(require.resolve('google-proto-files/package.json'));
+const work = join(root, 'node_modules', '.cache', 'pillion-proto');
+const out = join(root, 'src', 'gen');
+
+// buf ignores inputs below node_modules, so stage only the .proto files in a cache folder.
+rmSync(work, { recursive: true, force: true });
+mkdirSync(work, { recursive: true });
+const onlyProto = (src) => statSync(src).isDirectory() || src.endsWith('.proto');
+cpSync(join(daprProto, 'dapr'), join(work, 'dapr'), { recursive: true, filter: onlyProto });
+mkdirSync(join(work, 'google', 'rpc'), { recursive: true });
+for (const f of ['status.proto', 'error_details.proto']) {
+  cpSync(join(googleProto, 'google', 'rpc', f), join(work, 'google', 'rpc', f));
+}
+
+rmSync(out, { recursive: true, force: true });
+const buf = join(root, 'node_modules', '.bin', 'buf');
+const plugin = join(root, 'node_modules', '.bin', 'protoc-gen-es');
+const template = JSON.stringify({
+  version: 'v2',
+  plugins: [{ local: plugin, out, opt: ['target=ts', 'import_extension=js'] }],
+});
+const paths = ['dapr/proto/runtime/v1', 'dapr/proto/common/v1', 'google/rpc'];
+execFileSync(buf, ['generate', work, '--template', template, ...paths.flatMap((p) => ['--path', join(work, p)])], {
+  stdio: 'inherit',
+});
+if (!existsSync(join(out, 'dapr', 'proto', 'runtime', 'v1', 'dapr_pb.ts'))) {
+  throw new Error('proto generation produced no dapr_pb.ts');
+}
+console.log(`generated ${readdirSync(join(out, 'dapr', 'proto', 'runtime', 'v1')).length} Dapr runtime files into src/gen`);

@@ -1,0 +1,37 @@
+// gRPC adapter of dapr.proto.runtime.v1.Dapr: the cores ARE the methods. Methods without an
+// entry here answer UNIMPLEMENTED (after the token check, like every call).
+import { create } from '@bufbuild/protobuf';
+import { EmptySchema } from '@bufbuild/protobuf/wkt';
+import { Dapr } from '../../gen/dapr/proto/runtime/v1/dapr_pb.js';
+import type { CoreContext } from '../../core/context.js';
+import { shutdown } from '../../core/health.js';
+import { getMetadata, setMetadata } from '../../core/metadata.js';
+import { getBulkSecret, getSecret } from '../../core/secrets.js';
+import * as state from '../../core/state.js';
+import type { GetBulkStateRequest, GetStateRequest } from '../../gen/dapr/proto/runtime/v1/state_pb.js';
+import type { GetBulkSecretRequest, GetSecretRequest } from '../../gen/dapr/proto/runtime/v1/secret_pb.js';
+import type { GrpcServer, Handler } from './server.js';
+
+const EMPTY = create(EmptySchema);
+
+export function registerDaprService(server: GrpcServer, ctx: CoreContext): void {
+  const empty = <T>(fn: (ctx: CoreContext, req: T) => unknown): Handler =>
+    async (req: T) => {
+      await fn(ctx, req);
+      return EMPTY;
+    };
+  const handlers: Record<string, Handler> = {
+    getState: (req: GetStateRequest) => state.getState(ctx, req),
+    getBulkState: (req: GetBulkStateRequest) => state.getBulkState(ctx, req),
+    saveState: empty(state.saveState),
+    deleteState: empty(state.deleteState),
+    deleteBulkState: empty(state.deleteBulkState),
+    executeStateTransaction: empty(state.executeStateTransaction),
+    getSecret: (req: GetSecretRequest) => getSecret(ctx, req),
+    getBulkSecret: (req: GetBulkSecretRequest) => getBulkSecret(ctx, req),
+    getMetadata: async () => getMetadata(ctx),
+    setMetadata: empty(setMetadata),
+    shutdown: empty((c) => shutdown(c)),
+  };
+  server.addService(Dapr, handlers);
+}

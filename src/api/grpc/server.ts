@@ -1,0 +1,287 @@
+// A gRPC server on node:http2 with our own framing, so that every call — known method,
+// unknown method, unknown service, unary or streaming — passes the same interceptor before
+// anything else happens (grpc-js offers no hook for unknown services, which the transparent
+// proxy of the app-channel feature needs). Messages are protobuf-es v2 (generated at build
+// time from the .proto files shipped in @dapr/dapr).
+import http2, { type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { fromBinary, toBinary, type DescMessage, type DescMethod, type DescService } from '@bufbuild/protobuf';
+import { GrpcCode } from '../../errors/table.js';
+import { encodeFrame, FrameDecoder } from './framing.js';
+import { GrpcStatusError, toGrpcTrailers, type GrpcTrailers } from './status.js';
+import { parseGrpcTimeout } from './timeout.js';
+
+export interface CallContext {
+  /** incoming metadata (HTTP/2 headers), with the API token already removed */
+  readonly metadata: IncomingHttpHeaders;
+  readonly signal: AbortSignal;
+  readonly peer: string;
+  /** full method path, e.g. /dapr.proto.runtime.v1.Dapr/GetState */
+  readonly path: string;
+}
+
+// Handlers are typed loosely here; services bind them to their generated message types.
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export type UnaryHandler = (req: any, ctx: CallContext) => Promise<any>;
+export type ServerStreamHandler = (req: any, ctx: CallContext, send: (msg: any) => Promise<void>) => Promise<void>;
+export type BidiHandler = (reqs: AsyncIterable<any>, ctx: CallContext, send: (msg: any) => Promise<void>) => Promise<void>;
+export type Handler = UnaryHandler | ServerStreamHandler | BidiHandler;
+
+interface Route {
+  readonly method: DescMethod;
+  readonly handler?: Handler;
+}
+
+/**
+ * Runs before routing on every call. Returns undefined to continue, or an error to end the
+ * call with. It may edit `headers` (the auth interceptor deletes the token).
+ */
+export type Interceptor = (headers: IncomingHttpHeaders, path: string, peer: string) => Error | undefined;
+
+/** Called for any path that no registered service serves (after the interceptor). */
+export type Fallback = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, path: string) => boolean;
+
+export interface CallObserver {
+  (path: string, code: number, startedAt: bigint): void;
+}
+
+export interface GrpcServerOptions {
+  readonly maxMessageBytes: number;
+  readonly interceptors: readonly Interceptor[];
+  readonly observe?: CallObserver;
+  readonly fallback?: Fallback;
+}
+
+export class GrpcServer {
+  readonly server: http2.Http2Server;
+  private readonly routes = new Map<string, Route>();
+  private readonly services = new Set<string>();
+  private readonly sessions = new Set<http2.ServerHttp2Session>();
+
+  constructor(private readonly opts: GrpcServerOptions) {
+    this.server = http2.createServer({ maxSessionMemory: 64 });
+    this.server.on('stream', (stream, headers) => this.onStream(stream, headers));
+    this.server.on('session', (s) => {
+      this.sessions.add(s);
+      s.once('close', () => this.sessions.delete(s));
+    });
+    // A broken client connection must never take the process down.
+    this.server.on('sessionError', () => {});
+  }
+
+  /** Graceful stop: GOAWAY to every client, in-flight calls finish, the rest is cut at graceMs. */
+  async close(graceMs: number): Promise<void> {
+    if (!this.server.listening) return;
+    const closed = new Promise<void>((r) => this.server.close(() => r()));
+    for (const s of this.sessions) s.close();
+    const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), Math.max(0, graceMs)).unref());
+    if ((await Promise.race([closed, timer])) === 'timeout') {
+      for (const s of this.sessions) s.destroy();
+      await closed;
+    }
+  }
+
+  /** Registers a service; methods without a handler answer UNIMPLEMENTED (after auth). */
+  addService(service: DescService, handlers: Readonly<Record<string, Handler | undefined>>): void {
+    this.services.add(service.typeName);
+    for (const method of service.methods) {
+      this.routes.set(`/${service.typeName}/${method.name}`, { method, handler: handlers[method.localName] });
+    }
+  }
+
+  private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+    const started = process.hrtime.bigint();
+    const path = String(headers[':path'] ?? '');
+    const peer = `${stream.session?.socket?.remoteAddress ?? ''}:${stream.session?.socket?.remotePort ?? ''}`;
+    const finish = (trailers: GrpcTrailers, headersSent: boolean): void => {
+      this.opts.observe?.(path, Number(trailers['grpc-status']), started);
+      if (stream.destroyed || stream.closed) return;
+      if (headersSent) stream.sendTrailers(trailers);
+      else stream.respond({ ':status': 200, 'content-type': 'application/grpc', ...trailers }, { endStream: true });
+      // The client may still be sending (e.g. an oversized or unauthenticated upload): say we
+      // are done with the stream, as grpc-go does, instead of buffering the rest.
+      if (!stream.readableEnded) {
+        stream.resume();
+        setImmediate(() => stream.destroyed || stream.close(http2.constants.NGHTTP2_NO_ERROR));
+      }
+    };
+    stream.on('error', () => {});
+
+    const contentType = String(headers['content-type'] ?? '');
+    if (headers[':method'] !== 'POST' || !contentType.startsWith('application/grpc')) {
+      if (!stream.destroyed) {
+        stream.respond({ ':status': 415, 'content-type': 'text/plain; charset=utf-8', 'grpc-status': String(GrpcCode.INTERNAL), 'grpc-message': 'invalid gRPC request content-type' }, { endStream: true });
+      }
+      this.opts.observe?.(path, GrpcCode.INTERNAL, started);
+      return;
+    }
+    for (const intercept of this.opts.interceptors) {
+      const err = intercept(headers, path, peer);
+      if (err) return finish(toGrpcTrailers(err), false);
+    }
+    const route = this.routes.get(path);
+    if (!route) {
+      if (this.opts.fallback?.(stream, headers, path)) return;
+      return finish(toGrpcTrailers(unknownPath(path, this.services)), false);
+    }
+    if (!route.handler) {
+      return finish(toGrpcTrailers(new GrpcStatusError(GrpcCode.UNIMPLEMENTED, `method ${route.method.name} not implemented`)), false);
+    }
+    void this.serve(stream, headers, path, peer, route as Required<Route>, finish);
+  }
+
+  private async serve(
+    stream: ServerHttp2Stream,
+    headers: IncomingHttpHeaders,
+    path: string,
+    peer: string,
+    route: Required<Route>,
+    finish: (t: GrpcTrailers, headersSent: boolean) => void,
+  ): Promise<void> {
+    const abort = new AbortController();
+    let done = false;
+    let headersSent = false;
+    const end = (t: GrpcTrailers): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      finish(t, headersSent);
+    };
+    const timeoutMs = parseGrpcTimeout(headers['grpc-timeout']);
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
+      end(toGrpcTrailers(new GrpcStatusError(GrpcCode.DEADLINE_EXCEEDED, 'context deadline exceeded')));
+      abort.abort();
+    }, timeoutMs);
+    stream.on('close', () => {
+      if (!done) {
+        done = true;
+        clearTimeout(timer);
+        this.opts.observe?.(path, GrpcCode.CANCELLED, process.hrtime.bigint());
+      }
+      abort.abort();
+    });
+
+    const ctx: CallContext = { metadata: headers, signal: abort.signal, peer, path };
+    const { method } = route;
+    const send = async (msg: unknown): Promise<void> => {
+      if (done || stream.destroyed) throw new GrpcStatusError(GrpcCode.CANCELLED, 'call ended');
+      if (!headersSent) {
+        headersSent = true;
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      }
+      const ok = stream.write(encodeFrame(toBinary(method.output, msg as never)));
+      if (!ok) await new Promise<void>((r) => stream.once('drain', r));
+    };
+    const decoder = new FrameDecoder(this.opts.maxMessageBytes, headers['grpc-encoding'] as string | undefined);
+    try {
+      if (method.methodKind === 'unary' || method.methodKind === 'server_streaming') {
+        const req = decode(method.input, await readSingle(stream, decoder));
+        if (method.methodKind === 'unary') {
+          const res = await (route.handler as UnaryHandler)(req, ctx);
+          if (done) return;
+          headersSent = true;
+          stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+          stream.once('wantTrailers', () => end({ 'grpc-status': '0' }));
+          stream.end(encodeFrame(toBinary(method.output, res)));
+          return;
+        }
+        await (route.handler as ServerStreamHandler)(req, ctx, send);
+      } else {
+        await (route.handler as BidiHandler)(readMany(stream, decoder, method.input), ctx, send);
+      }
+      if (!headersSent) {
+        headersSent = true;
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      }
+      if (!done && !stream.destroyed) {
+        stream.once('wantTrailers', () => end({ 'grpc-status': '0' }));
+        stream.end();
+      }
+    } catch (err) {
+      if (headersSent && !done && !stream.destroyed) {
+        // Trailers can only follow the end of the data: end the stream, then send them.
+        const trailers = toGrpcTrailers(err);
+        stream.once('wantTrailers', () => end(trailers));
+        stream.end();
+      } else {
+        end(toGrpcTrailers(err));
+      }
+    }
+  }
+}
+
+function decode(schema: DescMessage, bytes: Uint8Array): unknown {
+  try {
+    return fromBinary(schema, bytes);
+  } catch (err) {
+    throw new GrpcStatusError(GrpcCode.INTERNAL, `grpc: error unmarshalling request: ${(err as Error).message}`);
+  }
+}
+
+// Reading with events rather than `for await`: leaving a for-await early destroys the stream
+// (RST_STREAM), and the client would then never see the status we want to send.
+function readSingle(stream: ServerHttp2Stream, decoder: FrameDecoder): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const messages: Uint8Array[] = [];
+    let failed = false;
+    stream.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      try {
+        messages.push(...decoder.push(chunk));
+      } catch (err) {
+        failed = true;
+        reject(err);
+      }
+    });
+    stream.once('end', () => {
+      if (failed) return;
+      if (messages.length !== 1 || decoder.pending) {
+        reject(new GrpcStatusError(GrpcCode.INTERNAL, `grpc: expected exactly one request message, got ${messages.length}`));
+      } else resolve(messages[0]!);
+    });
+  });
+}
+
+async function* readMany(stream: ServerHttp2Stream, decoder: FrameDecoder, schema: DescMessage): AsyncGenerator<unknown> {
+  const queue: unknown[] = [];
+  let ended = false;
+  let failure: unknown;
+  let wake: (() => void) | undefined;
+  const notify = (): void => {
+    wake?.();
+    wake = undefined;
+  };
+  stream.on('data', (chunk: Buffer) => {
+    if (failure) return;
+    try {
+      for (const m of decoder.push(chunk)) queue.push(decode(schema, m));
+    } catch (err) {
+      failure = err;
+    }
+    notify();
+  });
+  stream.once('end', () => {
+    ended = true;
+    notify();
+  });
+  stream.once('close', () => {
+    ended = true;
+    notify();
+  });
+  for (;;) {
+    if (queue.length) {
+      yield queue.shift();
+      continue;
+    }
+    if (failure) throw failure;
+    if (ended) return;
+    await new Promise<void>((r) => (wake = r));
+  }
+}
+
+function unknownPath(path: string, services: ReadonlySet<string>): GrpcStatusError {
+  const m = /^\/([^/]+)\/([^/]+)$/.exec(path);
+  if (m && services.has(m[1]!)) {
+    return new GrpcStatusError(GrpcCode.UNIMPLEMENTED, `unknown method ${m[2]} for service ${m[1]}`);
+  }
+  return new GrpcStatusError(GrpcCode.UNIMPLEMENTED, `unknown service ${m ? m[1] : path}`);
+}

@@ -1,0 +1,55 @@
+// Error → gRPC status trailers. Every gRPC error leaves through toGrpcTrailers, built from the
+// one error table (DaprError) or from a plain transport-level status (GrpcStatusError).
+import { create, toBinary } from '@bufbuild/protobuf';
+import { anyPack } from '@bufbuild/protobuf/wkt';
+import { ErrorInfoSchema } from '../../gen/google/rpc/error_details_pb.js';
+import { StatusSchema } from '../../gen/google/rpc/status_pb.js';
+import { asDaprError, DaprError, GrpcCode } from '../../errors/table.js';
+
+/** A transport-level gRPC status that has no Dapr error code (framing, unknown method…). */
+export class GrpcStatusError extends Error {
+  constructor(
+    readonly code: GrpcCode,
+    message: string,
+    readonly details?: { reason: string; domain: string; metadata: Record<string, string> },
+  ) {
+    super(message);
+    this.name = 'GrpcStatusError';
+  }
+}
+
+export type GrpcTrailers = Record<string, string>;
+
+/** grpc-message is percent-encoded (gRPC spec: printable ASCII except '%' as is). */
+function encodeMessage(msg: string): string {
+  return msg.replace(/[^\x20-\x24\x26-\x7e]/gu, (c) =>
+    Array.from(Buffer.from(c, 'utf8'), (b) => '%' + b.toString(16).toUpperCase().padStart(2, '0')).join(''),
+  );
+}
+
+function detailsBin(code: number, message: string, info?: { reason: string; domain: string; metadata: Record<string, string> }): string {
+  const status = create(StatusSchema, {
+    code,
+    message,
+    details: info ? [anyPack(ErrorInfoSchema, create(ErrorInfoSchema, info))] : [],
+  });
+  return Buffer.from(toBinary(StatusSchema, status)).toString('base64').replace(/=+$/, '');
+}
+
+export function toGrpcTrailers(err: unknown): GrpcTrailers {
+  if (err instanceof GrpcStatusError) {
+    const t: GrpcTrailers = { 'grpc-status': String(err.code), 'grpc-message': encodeMessage(err.message) };
+    if (err.details) t['grpc-status-details-bin'] = detailsBin(err.code, err.message, err.details);
+    return t;
+  }
+  const e: DaprError = asDaprError(err);
+  return {
+    'grpc-status': String(e.grpc),
+    'grpc-message': encodeMessage(e.message),
+    'grpc-status-details-bin': detailsBin(e.grpc, e.message, {
+      reason: e.wire,
+      domain: 'dapr.io',
+      metadata: { ...(e.metadata ?? {}) },
+    }),
+  };
+}

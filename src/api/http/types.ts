@@ -1,0 +1,41 @@
+// Shapes shared by the HTTP adapter's pieces: a route table entry and the request/response
+// the universal handler wrapper passes to and from route handlers.
+import type { IncomingHttpHeaders } from 'node:http';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'HEAD' | 'OPTIONS';
+
+export interface HttpRequest {
+  readonly method: string;
+  readonly params: Readonly<Record<string, string | undefined>>;
+  readonly query: URLSearchParams;
+  /** headers with the API token removed */
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+  readonly peer: string;
+  readonly signal: AbortSignal;
+}
+
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string | Uint8Array;
+}
+
+export type HttpHandler = (req: HttpRequest) => Promise<HttpResponse> | HttpResponse;
+
+export interface RouteDef {
+  readonly method: HttpMethod;
+  /** find-my-way pattern, e.g. /v1.0/state/:storeName/:key */
+  readonly path: string;
+  readonly handler: HttpHandler;
+  /** the only routes that skip the API token: decided on the matched route, never on text */
+  readonly authExempt?: boolean;
+  /** label for metrics/logs (Dapr API group), e.g. "state" */
+  readonly group: string;
+}
+
+export const NO_CONTENT: HttpResponse = Object.freeze({ status: 204 });
+
+export function json(status: number, value: unknown, headers?: Record<string, string>): HttpResponse {
+  return { status, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(value) };
+}

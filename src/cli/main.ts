@@ -1,0 +1,69 @@
+// Entry point: `pillion <command>`, or daprd-compatible `daprd [flags]` when invoked under
+// that name (bin/daprd, or ~/.dapr/bin/daprd linked to bin/pillion).
+import { ConfigError, buildRunConfig } from '../config/run-config.js';
+import { startSidecar } from '../runtime/sidecar.js';
+import { VERSION } from '../version.js';
+import { MAIN_HELP, runHelp } from './help.js';
+import { parseArgs } from './parse-args.js';
+import { waitForOutbound } from './wait.js';
+
+async function main(argv: string[]): Promise<number> {
+  const invokedAs = process.env.PILLION_INVOKED_AS === 'daprd' ? 'daprd' : 'pillion';
+  delete process.env.PILLION_INVOKED_AS;
+  let args = argv;
+  if (invokedAs === 'pillion') {
+    const [cmd, ...rest] = argv;
+    if (cmd === '--version' || cmd === '-version' || cmd === 'version') return print(VERSION);
+    if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') return print(MAIN_HELP, cmd === undefined ? 2 : 0);
+    if (cmd !== 'run') {
+      process.stderr.write(`pillion: unknown command "${cmd}"\n\n${MAIN_HELP}`);
+      return 2;
+    }
+    args = rest;
+  }
+  const parsed = parseArgs(args);
+  if (parsed.values.get('help')) return print(runHelp(invokedAs));
+  if (parsed.values.get('version')) return print(VERSION);
+  if (parsed.values.get('build-info')) return print(`Version: ${VERSION}\nRuntime: Pillion (Node.js ${process.version})`);
+
+  let cfg;
+  try {
+    cfg = buildRunConfig(parsed, { ...process.env });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${invokedAs}: invalid flags:\n${err.problems.map((p) => `  - ${p}`).join('\n')}\nRun with --help for the flags.\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (cfg.wait) return waitForOutbound(cfg.httpPort, cfg.listenAddresses[0] ?? '127.0.0.1');
+
+  let sidecar;
+  try {
+    sidecar = await startSidecar(cfg, { ...process.env });
+  } catch (err) {
+    process.stderr.write(`${invokedAs}: fatal: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const onSignal = (sig: string) => () => void sidecar.stop(`received ${sig}`, 0);
+  process.once('SIGTERM', onSignal('SIGTERM'));
+  process.once('SIGINT', onSignal('SIGINT'));
+  return sidecar.stopped;
+}
+
+function print(text: string, code = 0): number {
+  (code === 0 ? process.stdout : process.stderr).write(text.endsWith('\n') ? text : text + '\n');
+  return code;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // Servers are closed; anything left (timers of libraries) must not keep us alive.
+    setTimeout(() => process.exit(code), 200).unref();
+  },
+  (err: unknown) => {
+    process.stderr.write(`fatal: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  },
+);

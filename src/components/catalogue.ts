@@ -1,0 +1,43 @@
+// The one list of built-in component types. Each entry imports its module only when a
+// component of that type is created, so a sidecar that never uses SQLite never loads the
+// native addon (and later drivers such as ioredis or pg cost nothing until used).
+
+import { ComponentRegistry } from './registry.js';
+import type { ComponentFactory } from './types.js';
+
+export interface CatalogueEntry {
+  readonly type: string;
+  readonly versions: readonly string[];
+  readonly factory: ComponentFactory;
+}
+
+export const BUILTIN_COMPONENTS: readonly CatalogueEntry[] = [
+  {
+    type: 'state.in-memory',
+    versions: ['v1'],
+    factory: async (spec, ctx) => (await import('./state-in-memory.js')).createInMemoryStateStore(spec, ctx),
+  },
+  {
+    type: 'state.sqlite',
+    versions: ['v1'],
+    factory: async (spec, ctx) => (await import('./state-sqlite.js')).createSqliteStateStore(spec, ctx),
+  },
+  {
+    type: 'secretstores.local.file',
+    versions: ['v1'],
+    factory: async (spec, ctx) =>
+      (await import('./secretstore-local-file.js')).createLocalFileSecretStore(spec, ctx),
+  },
+  {
+    type: 'secretstores.local.env',
+    versions: ['v1'],
+    factory: async (spec, ctx) =>
+      (await import('./secretstore-local-env.js')).createLocalEnvSecretStore(spec, ctx),
+  },
+];
+
+/** Adds every built-in to `registry` (a new one by default) and returns it. */
+export function registerBuiltins(registry: ComponentRegistry = new ComponentRegistry()): ComponentRegistry {
+  for (const e of BUILTIN_COMPONENTS) registry.register(e.type, e.factory, e.versions);
+  return registry;
+}

@@ -1,0 +1,129 @@
+// Contracts between the runtime and component implementations. Components never import the
+// API layer; they only see these shapes. Values are raw bytes end to end: the adapters decide
+// how bytes map to HTTP bodies and gRPC fields, the store keeps them byte-for-byte.
+
+/** A component definition as parsed from Dapr's YAML (`kind: Component`). */
+export interface ComponentSpec {
+  readonly name: string;
+  readonly namespace?: string;
+  /** e.g. `state.sqlite`, `secretstores.local.file` */
+  readonly type: string;
+  /** e.g. `v1` */
+  readonly version: string;
+  /** metadata entries with secretKeyRef already resolved */
+  readonly metadata: Readonly<Record<string, string>>;
+  /** app-ids allowed to use this component (`scopes:`); empty = all */
+  readonly scopes: readonly string[];
+  /** where it came from, for error messages (`<embedded default>` for built-ins) */
+  readonly source: string;
+}
+
+export type Concurrency = 'first-write' | 'last-write';
+export type Consistency = 'eventual' | 'strong';
+
+export interface StateItem {
+  readonly key: string;
+  readonly value: Uint8Array;
+  /** expected ETag; undefined = no ETag given */
+  readonly etag?: string;
+  readonly metadata?: Readonly<Record<string, string>>;
+  readonly concurrency?: Concurrency;
+  readonly consistency?: Consistency;
+}
+
+export interface StateDelete {
+  readonly key: string;
+  readonly etag?: string;
+  readonly metadata?: Readonly<Record<string, string>>;
+  readonly concurrency?: Concurrency;
+  readonly consistency?: Consistency;
+}
+
+export interface StoredValue {
+  readonly value: Uint8Array;
+  readonly etag: string;
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+export type TransactionOp =
+  | { readonly operation: 'upsert'; readonly request: StateItem }
+  | { readonly operation: 'delete'; readonly request: StateDelete };
+
+/**
+ * Thrown by a state store when an ETag check fails (wrong ETag, or an ETag given for a key
+ * that does not exist). The core maps it to ERR_STATE_SAVE / ERR_STATE_DELETE with HTTP 409
+ * and gRPC Aborted, as daprd does.
+ */
+export class ETagMismatchError extends Error {
+  constructor(readonly key: string) {
+    super(`possible etag mismatch. error from state store: etag mismatch for key ${key}`);
+    this.name = 'ETagMismatchError';
+  }
+}
+
+/** Thrown when an ETag is syntactically invalid for the store (daprd: 400 / InvalidArgument). */
+export class ETagInvalidError extends Error {
+  constructor(readonly key: string, detail: string) {
+    super(`invalid etag value for key ${key}: ${detail}`);
+    this.name = 'ETagInvalidError';
+  }
+}
+
+export interface StateStore {
+  readonly kind: 'state';
+  /** Dapr feature names reported by the metadata API, e.g. ETAG, TRANSACTIONAL, TTL */
+  readonly features: readonly string[];
+  get(key: string, opts?: { consistency?: Consistency; metadata?: Readonly<Record<string, string>> }): Promise<StoredValue | undefined>;
+  bulkGet(keys: readonly string[]): Promise<Array<StoredValue | undefined>>;
+  set(item: StateItem): Promise<void>;
+  delete(req: StateDelete): Promise<void>;
+  /** all-or-nothing */
+  transact(ops: readonly TransactionOp[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface SecretStore {
+  readonly kind: 'secretstores';
+  readonly features: readonly string[];
+  /** undefined when the secret does not exist */
+  get(name: string, metadata?: Readonly<Record<string, string>>): Promise<Record<string, string> | undefined>;
+  bulkGet(metadata?: Readonly<Record<string, string>>): Promise<Record<string, Record<string, string>>>;
+  close(): Promise<void>;
+}
+
+export type Component = StateStore | SecretStore;
+
+/** What a factory gets besides the spec: nothing here reads process.env. */
+export interface ComponentContext {
+  readonly appId: string;
+  /** directory for durable embedded data ($PILLION_HOME) */
+  readonly dataDir: string;
+  /** the environment, passed down explicitly (for secretstores.local.env) */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** directory of the YAML file, to resolve relative paths like secretsFile */
+  readonly baseDir: string;
+}
+
+/** A factory validates `spec.metadata` and throws ComponentConfigError naming the field. */
+export type ComponentFactory = (spec: ComponentSpec, ctx: ComponentContext) => Promise<Component>;
+
+export class ComponentConfigError extends Error {
+  constructor(readonly source: string, readonly field: string, detail: string) {
+    super(`${source}: ${field}: ${detail}`);
+    this.name = 'ComponentConfigError';
+  }
+}
+
+/**
+ * Everything wrong with a set of resource files, reported at once: one line per problem, each
+ * starting with `file[:line]: field: ` so the user can fix them all in one pass.
+ */
+export class ResourcesError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(
+      `invalid component resources (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
+        problems.map((p) => `  - ${p}`).join('\n'),
+    );
+    this.name = 'ResourcesError';
+  }
+}

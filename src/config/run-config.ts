@@ -1,0 +1,210 @@
+// Turns parsed flags + the environment into one frozen, validated RunConfig. All problems are
+// reported together. Nothing below the CLI reads process.env: what it needs is copied here.
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { FLAGS, FLAG_BY_NAME } from '../cli/flags.js';
+import type { ParsedArgs, FlagValue } from '../cli/parse-args.js';
+import { parseDuration, parseQuantity } from './units.js';
+
+export type AppProtocol = 'http' | 'https' | 'grpc' | 'grpcs' | 'h2c';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+export interface PortSetting {
+  readonly port: number;
+  /** true when the user chose the port; a busy default port is skipped with a warning */
+  readonly explicit: boolean;
+}
+
+export interface RunConfig {
+  readonly appId: string;
+  readonly appPort?: number;
+  readonly appProtocol: AppProtocol;
+  readonly appChannelAddress: string;
+  readonly appMaxConcurrency: number;
+  readonly appHealth: {
+    readonly enabled: boolean;
+    readonly path: string;
+    readonly intervalSeconds: number;
+    readonly timeoutMs: number;
+    readonly threshold: number;
+  };
+  readonly httpPort: number;
+  readonly grpcPort: number;
+  readonly internalGrpcPort: number;
+  readonly listenAddresses: readonly string[];
+  readonly publicPort: PortSetting;
+  readonly publicListenAddress?: string;
+  readonly metrics: { readonly enabled: boolean; readonly port: PortSetting; readonly listenAddress: string };
+  readonly resourcesPaths: readonly string[];
+  readonly configPaths: readonly string[];
+  readonly logLevel: LogLevel;
+  readonly logAsJson: boolean;
+  readonly enableApiLogging: boolean;
+  readonly allowedOrigins: readonly string[];
+  readonly maxBodyBytes: number;
+  readonly maxHeaderBytes: number;
+  readonly gracefulShutdownMs: number;
+  readonly blockShutdownMs: number;
+  readonly mode: 'standalone' | 'kubernetes';
+  readonly unixDomainSocketDir?: string;
+  /** undefined or empty = token authentication off (DAPR_API_TOKEN, read once at start) */
+  readonly apiToken?: string;
+  /** APP_API_TOKEN: passed through to the app process; used by the app channel */
+  readonly appApiToken?: string;
+  /** $PILLION_HOME (default ~/.pillion) */
+  readonly dataDir: string;
+  readonly appCommand: readonly string[];
+  /** flags accepted but without effect, for the one start-up warning */
+  readonly ignoredFlags: readonly string[];
+  readonly wait: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** The data folder, found even when HOME is unset (daprd launchers may clear the env). */
+export function dataDirFrom(env: Env): string {
+  if (env.PILLION_HOME) return env.PILLION_HOME;
+  let home = env.HOME;
+  if (!home) {
+    try {
+      home = homedir();
+    } catch {
+      home = '/tmp';
+    }
+  }
+  return join(home || '/tmp', '.pillion');
+}
+
+export function buildRunConfig(args: ParsedArgs, env: Env): RunConfig {
+  const problems = [...args.errors];
+  const raw = (name: string): FlagValue | undefined => args.values.get(name) ?? defaultOf(name);
+  const str = (name: string): string | undefined => {
+    const v = raw(name);
+    return v === undefined ? undefined : String(v);
+  };
+  const bool = (name: string): boolean => raw(name) === true;
+  const list = (name: string): string[] => {
+    const v = raw(name);
+    return Array.isArray(v) ? v : v === undefined ? [] : [String(v)];
+  };
+  const int = (name: string, min: number, max: number): number | undefined => {
+    const v = str(name);
+    if (v === undefined || v === '') return undefined;
+    const n = Number(v);
+    if (!/^-?\d+$/.test(v.trim()) || n < min || n > max) {
+      problems.push(`--${name}: "${v}" must be a whole number from ${min} to ${max}`);
+      return undefined;
+    }
+    return n;
+  };
+  const port = (name: string): number | undefined => int(name, 0, 65535);
+  const portSetting = (name: string): PortSetting => ({ port: port(name) ?? 0, explicit: args.given.has(name) });
+  const oneOf = <T extends string>(name: string, allowed: readonly T[]): T => {
+    const v = (str(name) ?? '').toLowerCase();
+    if (!(allowed as readonly string[]).includes(v)) {
+      problems.push(`--${name}: "${v}" must be one of ${allowed.join(', ')}`);
+      return allowed[0]!;
+    }
+    return v as T;
+  };
+
+  const appId = str('app-id') ?? '';
+  if (!args.values.get('wait') && !args.values.get('version') && appId.trim() === '') {
+    problems.push('--app-id is required');
+  } else if (appId.includes('||') || appId.includes('.')) {
+    problems.push(`--app-id: "${appId}" must not contain "||" or "."`);
+  }
+
+  let maxBodyBytes = parseQuantity(str('max-body-size') ?? '4Mi');
+  if (maxBodyBytes === undefined || maxBodyBytes <= 0) {
+    problems.push(`--max-body-size: "${str('max-body-size')}" is not a size such as 4Mi, 512Ki or 1048576`);
+  }
+  const legacyBody = int('dapr-http-max-request-size', 1, 1 << 20);
+  if (legacyBody !== undefined && !args.given.has('max-body-size')) maxBodyBytes = legacyBody * 1024 * 1024;
+  let maxHeaderBytes = parseQuantity(str('read-buffer-size') ?? '4Ki');
+  if (maxHeaderBytes === undefined || maxHeaderBytes <= 0) {
+    problems.push(`--read-buffer-size: "${str('read-buffer-size')}" is not a size such as 4Ki`);
+  }
+  const legacyHeader = int('dapr-http-read-buffer-size', 1, 1 << 20);
+  if (legacyHeader !== undefined && !args.given.has('read-buffer-size')) maxHeaderBytes = legacyHeader * 1024;
+  // Node needs room for its own parsing; never go below 16 KiB (Node's default).
+  maxHeaderBytes = Math.max(maxHeaderBytes ?? 0, 16 * 1024);
+
+  let blockShutdownMs = 0;
+  const block = str('dapr-block-shutdown-duration');
+  if (block) {
+    const ms = parseDuration(block);
+    if (ms === undefined) problems.push(`--dapr-block-shutdown-duration: "${block}" is not a duration such as 10s`);
+    else blockShutdownMs = ms;
+  }
+
+  let appProtocol = oneOf('app-protocol', ['http', 'https', 'grpc', 'grpcs', 'h2c'] as const);
+  if (bool('app-ssl') && appProtocol === 'http') appProtocol = 'https';
+
+  const cfg: RunConfig = {
+    appId,
+    appPort: port('app-port'),
+    appProtocol,
+    appChannelAddress: str('app-channel-address') ?? '127.0.0.1',
+    appMaxConcurrency: int('app-max-concurrency', -1, 1_000_000) ?? -1,
+    appHealth: {
+      enabled: bool('enable-app-health-check'),
+      path: str('app-health-check-path') ?? '/healthz',
+      intervalSeconds: int('app-health-probe-interval', 1, 86_400) ?? 5,
+      timeoutMs: int('app-health-probe-timeout', 1, 3_600_000) ?? 500,
+      threshold: int('app-health-threshold', 1, 1000) ?? 3,
+    },
+    httpPort: port('dapr-http-port') ?? 3500,
+    grpcPort: port('dapr-grpc-port') ?? 50001,
+    internalGrpcPort: port('dapr-internal-grpc-port') ?? 50002,
+    listenAddresses: list('dapr-listen-addresses').length ? list('dapr-listen-addresses') : ['127.0.0.1'],
+    publicPort: portSetting('dapr-public-port'),
+    publicListenAddress: str('dapr-public-listen-address') || undefined,
+    metrics: {
+      enabled: bool('enable-metrics'),
+      port: portSetting('metrics-port'),
+      listenAddress: str('metrics-listen-address') ?? '127.0.0.1',
+    },
+    resourcesPaths: list('resources-path'),
+    configPaths: list('config'),
+    logLevel: oneOf('log-level', ['info', 'debug', 'warn', 'error', 'fatal'] as const),
+    logAsJson: bool('log-as-json'),
+    enableApiLogging: bool('enable-api-logging'),
+    allowedOrigins: (str('allowed-origins') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    maxBodyBytes: maxBodyBytes ?? 4 << 20,
+    maxHeaderBytes,
+    gracefulShutdownMs: (int('dapr-graceful-shutdown-seconds', -1, 86_400) ?? 5) * 1000,
+    blockShutdownMs,
+    mode: oneOf('mode', ['standalone', 'kubernetes'] as const),
+    unixDomainSocketDir: str('unix-domain-socket') || undefined,
+    apiToken: env.DAPR_API_TOKEN || undefined,
+    appApiToken: env.APP_API_TOKEN || undefined,
+    dataDir: dataDirFrom(env),
+    appCommand: [...args.rest],
+    ignoredFlags: [...args.given].filter((n) => FLAG_BY_NAME.get(n)?.use === 'ignore'),
+    wait: bool('wait'),
+  };
+  if (problems.length) throw new ConfigError(problems);
+  return deepFreeze(cfg);
+}
+
+function defaultOf(name: string): FlagValue | undefined {
+  const d = FLAGS.find((x) => x.name === name)?.default;
+  if (d === undefined) return undefined;
+  return Array.isArray(d) ? [...d] : typeof d === 'boolean' ? d : String(d);
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}

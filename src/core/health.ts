@@ -1,0 +1,14 @@
+// Health of the sidecar itself: ready once components are loaded and the APIs listen.
+import { DaprError } from '../errors/table.js';
+import type { CoreContext } from './context.js';
+
+export function checkHealth(ctx: CoreContext, appId?: string): void {
+  if (!ctx.isReady()) throw new DaprError('ERR_HEALTH_NOT_READY', 'dapr is not ready');
+  if (appId !== undefined && appId !== ctx.appId) {
+    throw new DaprError('ERR_HEALTH_APPID_NOT_MATCH', 'dapr app-id does not match');
+  }
+}
+
+export function shutdown(ctx: CoreContext): void {
+  ctx.requestShutdown();
+}

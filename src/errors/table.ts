@@ -1,0 +1,103 @@
+// The one table of Dapr API errors. Every error response on either protocol is built from an
+// entry here: error code (as in Dapr's API reference), HTTP status and gRPC status code.
+// Adapters call toHttp / toGrpc (see api/http/errors.ts, api/grpc/errors.ts); nothing else
+// writes error responses.
+
+/** gRPC status codes used by Dapr (numeric, as on the wire). */
+export const GrpcCode = {
+  OK: 0,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  OUT_OF_RANGE: 11,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  DATA_LOSS: 15,
+  UNAUTHENTICATED: 16,
+} as const;
+export type GrpcCode = (typeof GrpcCode)[keyof typeof GrpcCode];
+
+interface Entry {
+  readonly http: number;
+  readonly grpc: GrpcCode;
+  /** the errorCode on the wire when it differs from the entry's name (same code, other status) */
+  readonly wire?: string;
+}
+
+export const ERRORS = {
+  ERR_HEALTH_NOT_READY: { http: 500, grpc: GrpcCode.INTERNAL },
+  ERR_HEALTH_APPID_NOT_MATCH: { http: 500, grpc: GrpcCode.INTERNAL },
+  ERR_MALFORMED_REQUEST: { http: 400, grpc: GrpcCode.INVALID_ARGUMENT },
+  ERR_BODY_READ: { http: 400, grpc: GrpcCode.INVALID_ARGUMENT },
+  ERR_BODY_TOO_LARGE: { http: 413, grpc: GrpcCode.RESOURCE_EXHAUSTED },
+  ERR_BAD_REQUEST: { http: 400, grpc: GrpcCode.INVALID_ARGUMENT },
+  ERR_INTERNAL: { http: 500, grpc: GrpcCode.INTERNAL },
+  ERR_DEADLINE_EXCEEDED: { http: 504, grpc: GrpcCode.DEADLINE_EXCEEDED },
+  ERR_METADATA_GET: { http: 500, grpc: GrpcCode.INTERNAL },
+
+  ERR_STATE_STORE_NOT_FOUND: { http: 400, grpc: GrpcCode.INVALID_ARGUMENT },
+  ERR_STATE_STORE_NOT_CONFIGURED: { http: 500, grpc: GrpcCode.FAILED_PRECONDITION },
+  ERR_STATE_STORE_NOT_SUPPORTED: { http: 500, grpc: GrpcCode.UNIMPLEMENTED },
+  ERR_MALFORMED_REQUEST_DATA: { http: 400, grpc: GrpcCode.INVALID_ARGUMENT },
+  ERR_STATE_GET: { http: 500, grpc: GrpcCode.INTERNAL },
+  ERR_STATE_BULK_GET: { http: 500, grpc: GrpcCode.INTERNAL },
+  ERR_STATE_SAVE: { http: 500, grpc: GrpcCode.INTERNAL },
+  ERR_STATE_DELETE: { http: 500, grpc: GrpcCode.INTERNAL },
+  ERR_STATE_TRANSACTION: { http: 500, grpc: GrpcCode.INTERNAL },
+  /** ETag mismatch (Dapr keeps the operation's code but answers 409 / Aborted). */
+  ERR_STATE_SAVE_ETAG_MISMATCH: { http: 409, grpc: GrpcCode.ABORTED, wire: 'ERR_STATE_SAVE' },
+  ERR_STATE_DELETE_ETAG_MISMATCH: { http: 409, grpc: GrpcCode.ABORTED, wire: 'ERR_STATE_DELETE' },
+  /** ETag the store cannot parse (Dapr answers 400 / InvalidArgument). */
+  ERR_STATE_SAVE_ETAG_INVALID: { http: 400, grpc: GrpcCode.INVALID_ARGUMENT, wire: 'ERR_STATE_SAVE' },
+  ERR_STATE_DELETE_ETAG_INVALID: { http: 400, grpc: GrpcCode.INVALID_ARGUMENT, wire: 'ERR_STATE_DELETE' },
+  ERR_NOT_SUPPORTED_STATE_OPERATION: { http: 400, grpc: GrpcCode.UNIMPLEMENTED },
+
+  ERR_SECRET_STORES_NOT_CONFIGURED: { http: 500, grpc: GrpcCode.FAILED_PRECONDITION },
+  /** 401 is a Dapr quirk kept for compatibility (gRPC InvalidArgument). */
+  ERR_SECRET_STORE_NOT_FOUND: { http: 401, grpc: GrpcCode.INVALID_ARGUMENT },
+  ERR_SECRET_GET: { http: 500, grpc: GrpcCode.INTERNAL },
+  ERR_PERMISSION_DENIED: { http: 403, grpc: GrpcCode.PERMISSION_DENIED },
+
+  ERR_DIRECT_INVOKE: { http: 500, grpc: GrpcCode.INTERNAL },
+  /** no target app id: daprd's answer for every path no API route matches */
+  ERR_DIRECT_INVOKE_NO_APP_ID: { http: 404, grpc: GrpcCode.NOT_FOUND, wire: 'ERR_DIRECT_INVOKE' },
+  ERR_PUBSUB_NOT_FOUND: { http: 400, grpc: GrpcCode.INVALID_ARGUMENT },
+} as const satisfies Record<string, Entry>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** A Dapr API error: the code picks status on both protocols from the table above. */
+export class DaprError extends Error {
+  readonly http: number;
+  readonly grpc: GrpcCode;
+  /** the errorCode clients see */
+  readonly wire: string;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** extra ErrorInfo metadata for gRPC details; never put secrets or tokens here */
+    readonly metadata?: Readonly<Record<string, string>>,
+  ) {
+    super(message);
+    this.name = 'DaprError';
+    this.http = ERRORS[code].http;
+    const entry: Entry = ERRORS[code];
+    this.grpc = entry.grpc;
+    this.wire = entry.wire ?? code;
+  }
+}
+
+/** Wraps anything thrown into a DaprError so adapters never leak stack traces. */
+export function asDaprError(err: unknown, fallback: ErrorCode = 'ERR_INTERNAL'): DaprError {
+  if (err instanceof DaprError) return err;
+  const msg = err instanceof Error ? err.message : String(err);
+  return new DaprError(fallback, msg);
+}

@@ -1,0 +1,45 @@
+// Builds the CoreContext the API cores share from the loaded components and the config.
+import type { LoadedComponent } from '../components/instances.js';
+import { ComponentStore } from '../components/instances.js';
+import type { RunConfig } from '../config/run-config.js';
+import type { CoreContext } from '../core/context.js';
+import { VERSION } from '../version.js';
+
+export interface RuntimeState {
+  ready: boolean;
+  shutdownRequested: () => void;
+}
+
+export function buildCoreContext(cfg: RunConfig, loaded: readonly LoadedComponent[], rt: RuntimeState): CoreContext & { store: ComponentStore } {
+  const store = new ComponentStore(loaded);
+  const specs = new Map(loaded.map((c) => [c.spec.name, c.spec.metadata]));
+  return {
+    store,
+    appId: cfg.appId,
+    runtimeVersion: VERSION,
+    components: {
+      state: (n) => store.state(n),
+      secret: (n) => store.secret(n),
+      metadataOf: (n) => specs.get(n),
+      list: () => store.list(),
+    },
+    app: {
+      port: cfg.appPort,
+      protocol: cfg.appProtocol,
+      channelAddress: cfg.appChannelAddress,
+      maxConcurrency: cfg.appMaxConcurrency,
+      health: cfg.appHealth.enabled
+        ? {
+            path: cfg.appHealth.path,
+            intervalSeconds: cfg.appHealth.intervalSeconds,
+            timeoutMs: cfg.appHealth.timeoutMs,
+            threshold: cfg.appHealth.threshold,
+          }
+        : undefined,
+    },
+    extendedMetadata: new Map(),
+    enabledFeatures: [],
+    isReady: () => rt.ready,
+    requestShutdown: () => rt.shutdownRequested(),
+  };
+}

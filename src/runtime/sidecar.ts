@@ -1,0 +1,180 @@
+// The sidecar's lifecycle: load components → build the API servers → listen → ready; and the
+// reverse on shutdown (signal, Shutdown API or app exit): stop accepting, finish in-flight
+// requests, stop the app, close the stores.
+import { join } from 'node:path';
+import type { Server } from 'node:net';
+import http from 'node:http';
+import { loadComponents } from '../components/loader.js';
+import type { RunConfig } from '../config/run-config.js';
+import { createHttpServer } from '../api/http/server.js';
+import { healthRoutes, metadataRoutes } from '../api/http/routes-metadata.js';
+import { secretRoutes } from '../api/http/routes-secrets.js';
+import { stateRoutes } from '../api/http/routes-state.js';
+import type { RouteDef } from '../api/http/types.js';
+import { GrpcServer } from '../api/grpc/server.js';
+import { authInterceptor } from '../api/grpc/auth.js';
+import { registerDaprService } from '../api/grpc/dapr-service.js';
+import { createApiTokenCheck } from '../security/api-token.js';
+import { createLogger, type Logger } from '../observability/logger.js';
+import { createMetrics, type Metrics } from '../observability/metrics.js';
+import { buildCoreContext, type RuntimeState } from './core-context.js';
+import { closeGracefully, describe, listen, ListenError, type Endpoint } from './listen.js';
+import { startApp, type AppProcess } from './app-process.js';
+
+export interface Sidecar {
+  /** resolves with the process exit code once the sidecar has fully stopped */
+  readonly stopped: Promise<number>;
+  stop(reason: string, code?: number): Promise<void>;
+}
+
+const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
+
+export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, string | undefined>>, log?: Logger): Promise<Sidecar> {
+  const t0 = process.hrtime.bigint();
+  const logger = log ?? createLogger({ appId: cfg.appId, level: cfg.logLevel, json: cfg.logAsJson });
+  logger.info(`Starting Pillion runtime -- app id: ${cfg.appId}, mode: ${cfg.mode}`);
+  if (cfg.ignoredFlags.length) {
+    logger.warn(`Ignoring flags Pillion does not implement (control-plane features): ${cfg.ignoredFlags.map((f) => '--' + f).join(', ')}`);
+  }
+  const metrics = createMetrics(cfg.appId);
+  const auth = createApiTokenCheck(cfg.apiToken);
+
+  const loaded = await loadComponents({ resourcesPaths: cfg.resourcesPaths, appId: cfg.appId, dataDir: cfg.dataDir, env });
+  for (const c of loaded.components) {
+    metrics.componentLoaded(c.spec.type, true);
+    logger.info(`Component loaded: ${c.spec.name} (${c.spec.type}/${c.spec.version})`);
+  }
+  for (const o of loaded.others) logger.info(`Resource of kind ${o.kind} ${o.name ? `"${o.name}" ` : ''}in ${o.source} is not used by Pillion; ignored`);
+  for (const i of loaded.ignored) logger.warn(`Component ${i.name} failed to initialise and has ignoreErrors: true; skipped: ${i.error}`);
+
+  let stopping: Promise<void> | undefined;
+  let exitCode = 0;
+  let resolveStopped!: (code: number) => void;
+  const stopped = new Promise<number>((r) => (resolveStopped = r));
+  const rt: RuntimeState = { ready: false, shutdownRequested: () => void stop('shutdown API', 0) };
+  const ctx = buildCoreContext(cfg, loaded.components, rt);
+
+  const routes: RouteDef[] = [...healthRoutes(ctx), ...metadataRoutes(ctx), ...stateRoutes(ctx), ...secretRoutes(ctx)];
+  const httpServers: http.Server[] = [];
+  const grpcServers: GrpcServer[] = [];
+  const others: Server[] = [];
+  const onDenied = (protocol: 'http' | 'grpc') => (reason: string) => metrics.auth(protocol, 'denied', reason);
+
+  const httpOpts = {
+    routes,
+    auth,
+    maxBodyBytes: cfg.maxBodyBytes,
+    maxHeaderBytes: cfg.maxHeaderBytes,
+    allowedOrigins: cfg.allowedOrigins,
+    observe: (route: RouteDef | undefined, method: string, status: number, start: bigint) =>
+      metrics.http(route?.path ?? '_unmatched', method, status, seconds(start)),
+    onAuthDenied: onDenied('http'),
+  };
+  const grpcOpts = {
+    maxMessageBytes: cfg.maxBodyBytes,
+    interceptors: [authInterceptor(auth, onDenied('grpc'))],
+    observe: (path: string, code: number, start: bigint) => metrics.grpc(path.slice(1), code, seconds(start)),
+  };
+  const apiEndpoints = (port: number, kind: string): Endpoint[] =>
+    cfg.unixDomainSocketDir
+      ? [{ path: join(cfg.unixDomainSocketDir, `dapr-${cfg.appId}-${kind}.socket`) }]
+      : cfg.listenAddresses.map((host) => ({ host, port }));
+
+  try {
+    for (const ep of apiEndpoints(cfg.httpPort, 'http')) {
+      const s = createHttpServer(httpOpts);
+      await listen(s, ep, 'HTTP API');
+      httpServers.push(s);
+      logger.info(`HTTP server is running on ${describe(ep)}`);
+    }
+    if (auth.enabled) logger.info(`Enabled token authentication on HTTP server (token fingerprint ${auth.fingerprint})`);
+    for (const ep of apiEndpoints(cfg.grpcPort, 'grpc')) {
+      const g = new GrpcServer(grpcOpts);
+      registerDaprService(g, ctx);
+      await listen(g.server, ep, 'gRPC API');
+      grpcServers.push(g);
+      logger.info(`API gRPC server is running on ${describe(ep)}`);
+    }
+    if (auth.enabled) logger.info(`Enabled token authentication on gRPC server (token fingerprint ${auth.fingerprint})`);
+    const publicHost = cfg.publicListenAddress ?? cfg.listenAddresses[0] ?? '127.0.0.1';
+    await optionalListen(
+      createHttpServer({ ...httpOpts, routes: healthRoutes(ctx), allowedOrigins: [] }),
+      { host: publicHost, port: cfg.publicPort.port }, 'public healthz server', cfg.publicPort.explicit, others, logger,
+    );
+    if (cfg.metrics.enabled) {
+      await optionalListen(metricsServer(metrics), { host: cfg.metrics.listenAddress, port: cfg.metrics.port.port }, 'metrics server', cfg.metrics.port.explicit, others, logger);
+    }
+  } catch (err) {
+    await Promise.all([...httpServers, ...others].map((s) => closeGracefully(s, 0)));
+    await Promise.all(grpcServers.map((g) => g.close(0)));
+    await ctx.store.closeAll();
+    throw err;
+  }
+
+  let app: AppProcess | undefined;
+  if (cfg.appCommand.length) {
+    app = startApp(cfg, env);
+    logger.info(`Started app command: ${cfg.appCommand[0]}`);
+    void app.exited.then((code) => {
+      logger.info(`App command exited with code ${code}`);
+      void stop('app exited', code);
+    });
+  }
+
+  rt.ready = true;
+  logger.info(`dapr initialized. Status: Running. Init Elapsed ${Math.round(seconds(t0) * 1000)}ms`);
+
+  async function stop(reason: string, code = 0): Promise<void> {
+    if (stopping) return stopping;
+    exitCode = code;
+    stopping = (async () => {
+      logger.info(`Shutting down (${reason})`);
+      if (cfg.blockShutdownMs > 0 && reason !== 'app exited') {
+        logger.info(`Blocking shutdown for ${cfg.blockShutdownMs}ms (--dapr-block-shutdown-duration)`);
+        await new Promise((r) => setTimeout(r, cfg.blockShutdownMs));
+      }
+      rt.ready = false;
+      const grace = cfg.gracefulShutdownMs < 0 ? 5000 : cfg.gracefulShutdownMs;
+      // Answer the request that asked for the shutdown before closing its connection.
+      await new Promise((r) => setImmediate(r));
+      await Promise.all([
+        ...httpServers.map((s) => closeGracefully(s, grace)),
+        ...grpcServers.map((g) => g.close(grace)),
+        ...others.map((s) => closeGracefully(s, 0)),
+        app?.stop(grace),
+      ]);
+      await ctx.store.closeAll();
+      logger.info('Pillion runtime stopped');
+      logger.flush?.();
+      resolveStopped(exitCode);
+    })();
+    return stopping;
+  }
+
+  return { stopped, stop };
+}
+
+/** A port the user did not choose is best-effort: if busy, warn and go on without it. */
+async function optionalListen(server: Server, ep: Endpoint, what: string, explicit: boolean, into: Server[], logger: Logger): Promise<void> {
+  try {
+    await listen(server, ep, what);
+    into.push(server);
+    logger.info(`The ${what} is running on ${describe(ep)}`);
+  } catch (err) {
+    if (explicit || !(err instanceof ListenError) || err.code !== 'EADDRINUSE') throw err;
+    logger.warn(`${err.message}; continuing without the ${what} (set its port flag to choose another)`);
+  }
+}
+
+function metricsServer(metrics: Metrics): http.Server {
+  return http.createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    metrics.registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+      (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(err.message),
+    );
+  });
+}
