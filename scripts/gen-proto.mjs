@@ -2,6 +2,7 @@
 // The .proto files are consumed from npm packages (never copied into this repo):
 //   - dapr/proto/**           from @dapr/dapr (Dapr 1.17 API surface)
 //   - google/rpc/*.proto      from google-proto-files (status + error details for gRPC errors)
+//   - grpc/reflection/**      from @grpc/reflection (server reflection, used by grpcurl)
 // Output goes to src/gen (git-ignored) and is compiled with the rest of the sources.
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, rmSync, existsSync, readdirSync, statSync } from 'node:fs';
@@ -13,6 +14,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const daprProto = join(dirname(require.resolve('@dapr/dapr/package.json')), 'proto');
 const googleProto = dirname(require.resolve('google-proto-files/package.json'));
+const reflectionProto = join(dirname(require.resolve('@grpc/reflection/package.json')), 'build', 'proto', 'grpc');
 const work = join(root, 'node_modules', '.cache', 'pillion-proto');
 const out = join(root, 'src', 'gen');
 
@@ -26,6 +28,8 @@ for (const f of ['status.proto', 'error_details.proto']) {
   cpSync(join(googleProto, 'google', 'rpc', f), join(work, 'google', 'rpc', f));
 }
 
+cpSync(join(reflectionProto, 'reflection'), join(work, 'grpc', 'reflection'), { recursive: true, filter: onlyProto });
+
 rmSync(out, { recursive: true, force: true });
 const buf = join(root, 'node_modules', '.bin', 'buf');
 const plugin = join(root, 'node_modules', '.bin', 'protoc-gen-es');
@@ -33,7 +37,7 @@ const template = JSON.stringify({
   version: 'v2',
   plugins: [{ local: plugin, out, opt: ['target=ts', 'import_extension=js'] }],
 });
-const paths = ['dapr/proto/runtime/v1', 'dapr/proto/common/v1', 'google/rpc'];
+const paths = ['dapr/proto/runtime/v1', 'dapr/proto/common/v1', 'google/rpc', 'grpc/reflection'];
 execFileSync(buf, ['generate', work, '--template', template, ...paths.flatMap((p) => ['--path', join(work, p)])], {
   stdio: 'inherit',
 });

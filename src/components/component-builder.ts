@@ -43,10 +43,7 @@ function withTimeout(p: Promise<Component>, ms: number): Promise<Component> {
       reject(new Error(`initialisation did not finish within ${ms} ms (spec.initTimeout)`));
       p.then((late) => late.close(), () => {}).catch(() => {});
     }, ms);
-    p.then(
-      (c) => (clearTimeout(timer), resolve(c)),
-      (err: unknown) => (clearTimeout(timer), reject(err)),
-    );
+    p.then(resolve, reject).finally(() => clearTimeout(timer));
   });
 }
 

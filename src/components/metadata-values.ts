@@ -2,34 +2,16 @@
 // already stringified numbers/booleans and resolved secretKeyRef); factories use these helpers
 // so that a bad value always fails the same way: a ComponentConfigError naming the field.
 
+import { parseDuration as parseGoDuration } from '../util/units.js';
 import { ComponentConfigError, type ComponentSpec } from './types.js';
 
-const UNIT_MS: Readonly<Record<string, number>> = {
-  ns: 1e-6,
-  us: 1e-3,
-  µs: 1e-3,
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-};
-
 /**
- * Parses a Go-style duration (`1h30m`, `2s`, `500ms`, `1.5s`, `-1`) into milliseconds, or
- * returns undefined when it is not one. A bare number means seconds, as Dapr documents for
- * `timeout` ("integers are interpreted as number of seconds"); we apply that to every duration
- * field so the rule is the same everywhere.
+ * Go-style duration (`1h30m`, `2s`, `500ms`, `-1`) in milliseconds. A bare number means
+ * seconds, as Dapr documents for `timeout`; we apply that to every duration field so the rule
+ * is the same everywhere.
  */
 export function parseDuration(text: string): number | undefined {
-  const s = text.trim();
-  if (/^[+-]?\d+(\.\d+)?$/.test(s)) return Number(s) * 1000;
-  const m = /^([+-]?)((?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+)$/.exec(s);
-  if (!m) return undefined;
-  let total = 0;
-  for (const part of m[2]!.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) {
-    total += Number(part[1]) * UNIT_MS[part[2]!]!;
-  }
-  return m[1] === '-' ? -total : total;
+  return parseGoDuration(text, 1000);
 }
 
 /** Dapr accepts the usual Go truthy spellings for boolean metadata. */

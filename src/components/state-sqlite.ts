@@ -200,7 +200,8 @@ export async function createSqliteStateStore(spec: ComponentSpec, _ctx: Componen
   const db = await openSqlite(target, { busyTimeoutMs, disableWAL: md.bool('disableWAL', false) }, md);
   try {
     prepareTable(db, table, target.readonly, md);
-    return new SqliteStateStore(db, table, cleanupMs);
+    // A read-only connection cannot purge; leave that to whoever writes the file.
+    return new SqliteStateStore(db, table, target.readonly ? 0 : cleanupMs);
   } catch (err) {
     db.close();
     throw err;

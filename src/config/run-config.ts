@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { FLAGS, FLAG_BY_NAME } from '../cli/flags.js';
 import type { ParsedArgs, FlagValue } from '../cli/parse-args.js';
-import { parseDuration, parseQuantity } from './units.js';
+import { parseDuration, parseQuantity } from '../util/units.js';
 
 export type AppProtocol = 'http' | 'https' | 'grpc' | 'grpcs' | 'h2c';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'fatal';

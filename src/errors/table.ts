@@ -38,15 +38,11 @@ export const ERRORS = {
   ERR_MALFORMED_REQUEST: { http: 400, grpc: GrpcCode.INVALID_ARGUMENT },
   ERR_BODY_READ: { http: 400, grpc: GrpcCode.INVALID_ARGUMENT },
   ERR_BODY_TOO_LARGE: { http: 413, grpc: GrpcCode.RESOURCE_EXHAUSTED },
-  ERR_BAD_REQUEST: { http: 400, grpc: GrpcCode.INVALID_ARGUMENT },
   ERR_INTERNAL: { http: 500, grpc: GrpcCode.INTERNAL },
-  ERR_DEADLINE_EXCEEDED: { http: 504, grpc: GrpcCode.DEADLINE_EXCEEDED },
-  ERR_METADATA_GET: { http: 500, grpc: GrpcCode.INTERNAL },
 
   ERR_STATE_STORE_NOT_FOUND: { http: 400, grpc: GrpcCode.INVALID_ARGUMENT },
   ERR_STATE_STORE_NOT_CONFIGURED: { http: 500, grpc: GrpcCode.FAILED_PRECONDITION },
   ERR_STATE_STORE_NOT_SUPPORTED: { http: 500, grpc: GrpcCode.UNIMPLEMENTED },
-  ERR_MALFORMED_REQUEST_DATA: { http: 400, grpc: GrpcCode.INVALID_ARGUMENT },
   ERR_STATE_GET: { http: 500, grpc: GrpcCode.INTERNAL },
   ERR_STATE_BULK_GET: { http: 500, grpc: GrpcCode.INTERNAL },
   ERR_STATE_SAVE: { http: 500, grpc: GrpcCode.INTERNAL },
@@ -64,12 +60,9 @@ export const ERRORS = {
   /** 401 is a Dapr quirk kept for compatibility (gRPC InvalidArgument). */
   ERR_SECRET_STORE_NOT_FOUND: { http: 401, grpc: GrpcCode.INVALID_ARGUMENT },
   ERR_SECRET_GET: { http: 500, grpc: GrpcCode.INTERNAL },
-  ERR_PERMISSION_DENIED: { http: 403, grpc: GrpcCode.PERMISSION_DENIED },
 
-  ERR_DIRECT_INVOKE: { http: 500, grpc: GrpcCode.INTERNAL },
   /** no target app id: daprd's answer for every path no API route matches */
   ERR_DIRECT_INVOKE_NO_APP_ID: { http: 404, grpc: GrpcCode.NOT_FOUND, wire: 'ERR_DIRECT_INVOKE' },
-  ERR_PUBSUB_NOT_FOUND: { http: 400, grpc: GrpcCode.INVALID_ARGUMENT },
 } as const satisfies Record<string, Entry>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -14,6 +14,8 @@ import type { RouteDef } from '../api/http/types.js';
 import { GrpcServer } from '../api/grpc/server.js';
 import { authInterceptor } from '../api/grpc/auth.js';
 import { registerDaprService } from '../api/grpc/dapr-service.js';
+import { registerReflection } from '../api/grpc/reflection.js';
+import { Dapr } from '../gen/dapr/proto/runtime/v1/dapr_pb.js';
 import { createApiTokenCheck } from '../security/api-token.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
@@ -91,6 +93,7 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
     for (const ep of apiEndpoints(cfg.grpcPort, 'grpc')) {
       const g = new GrpcServer(grpcOpts);
       registerDaprService(g, ctx);
+      registerReflection(g, [Dapr]);
       await listen(g.server, ep, 'gRPC API');
       grpcServers.push(g);
       logger.info(`API gRPC server is running on ${describe(ep)}`);

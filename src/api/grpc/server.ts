@@ -54,7 +54,6 @@ export interface GrpcServerOptions {
 export class GrpcServer {
   readonly server: http2.Http2Server;
   private readonly routes = new Map<string, Route>();
-  private readonly services = new Set<string>();
   private readonly sessions = new Set<http2.ServerHttp2Session>();
 
   constructor(private readonly opts: GrpcServerOptions) {
@@ -82,7 +81,6 @@ export class GrpcServer {
 
   /** Registers a service; methods without a handler answer UNIMPLEMENTED (after auth). */
   addService(service: DescService, handlers: Readonly<Record<string, Handler | undefined>>): void {
-    this.services.add(service.typeName);
     for (const method of service.methods) {
       this.routes.set(`/${service.typeName}/${method.name}`, { method, handler: handlers[method.localName] });
     }
@@ -121,7 +119,7 @@ export class GrpcServer {
     const route = this.routes.get(path);
     if (!route) {
       if (this.opts.fallback?.(stream, headers, path)) return;
-      return finish(toGrpcTrailers(unknownPath(path, this.services)), false);
+      return finish(toGrpcTrailers(unknownPath(path, headers)), false);
     }
     if (!route.handler) {
       return finish(toGrpcTrailers(new GrpcStatusError(GrpcCode.UNIMPLEMENTED, `method ${route.method.name} not implemented`)), false);
@@ -278,10 +276,13 @@ async function* readMany(stream: ServerHttp2Stream, decoder: FrameDecoder, schem
   }
 }
 
-function unknownPath(path: string, services: ReadonlySet<string>): GrpcStatusError {
-  const m = /^\/([^/]+)\/([^/]+)$/.exec(path);
-  if (m && services.has(m[1]!)) {
-    return new GrpcStatusError(GrpcCode.UNIMPLEMENTED, `unknown method ${m[2]} for service ${m[1]}`);
+// daprd hands every call no registered service serves to its transparent proxy, which needs
+// a target app; without one it fails with Unknown. We answer the same, and, for a call that
+// names an app, say that proxying needs the app channel.
+function unknownPath(path: string, headers: IncomingHttpHeaders): GrpcStatusError {
+  const target = headers['dapr-app-id'] ?? headers['dapr-callee-app-id'];
+  if (target === undefined) {
+    return new GrpcStatusError(GrpcCode.UNKNOWN, 'failed to proxy request: required metadata dapr-callee-app-id or dapr-app-id not found');
   }
-  return new GrpcStatusError(GrpcCode.UNIMPLEMENTED, `unknown service ${m ? m[1] : path}`);
+  return new GrpcStatusError(GrpcCode.UNIMPLEMENTED, `failed to proxy request to app ${String(target)}: ${path} is not served by this sidecar and proxying to apps is not available`);
 }

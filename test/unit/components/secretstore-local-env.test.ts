@@ -22,6 +22,7 @@ describe('secretstores.local.env', () => {
     const s = await open();
     assert.deepEqual(await s.get('OTHER'), { OTHER: 'o' });
     assert.equal(await s.get('PILLION_TEST_ONLY_IN_PROCESS_ENV'), undefined);
+    delete process.env.PILLION_TEST_ONLY_IN_PROCESS_ENV;
     assert.equal(await s.get('UNSET'), undefined);
     for (const name of ['DAPR_API_TOKEN', 'dapr_api_token', 'APP_API_TOKEN', 'PILLION_API_TOKEN']) {
       assert.equal(await s.get(name), undefined, name);

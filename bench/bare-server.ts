@@ -1,0 +1,48 @@
+// Child-process entry: the "bare" baselines. A node:http server and a node:http2 gRPC server that
+// answer every request with precomputed bytes captured from Pillion, doing no other work. They show
+// what Node itself costs on this machine, so Pillion's figures can be read as a fraction of it.
+// It runs in its own process so it never shares an event loop with the load generator.
+//
+// Input (IPC message): { httpPort, grpcPort, httpBody, etag, grpcBody (base64, framed) }
+// Output (IPC message): 'ready' once both listen. Exits when the parent disconnects.
+import { createServer as createHttp } from 'node:http';
+import { createServer as createH2 } from 'node:http2';
+
+interface Config {
+  httpPort: number;
+  grpcPort: number;
+  httpBody: string;
+  etag: string;
+  grpcBody: string;
+}
+
+process.once('message', (cfg: Config) => {
+  const body = Buffer.from(cfg.httpBody);
+  const http = createHttp((req, res) => {
+    // Same status, headers and bytes as Pillion's GET /v1.0/state/statestore/k.
+    req.resume();
+    res.writeHead(200, { 'content-type': 'application/json', etag: cfg.etag, 'content-length': body.length });
+    res.end(body);
+  });
+  // Match Node's and Pillion's default keep-alive so connections are reused the same way.
+  http.keepAliveTimeout = 65_000;
+
+  const grpcBody = Buffer.from(cfg.grpcBody, 'base64');
+  const h2 = createH2();
+  h2.on('stream', (stream) => {
+    // Like a real unary handler: read the whole request message first, then reply with
+    // headers, one length-prefixed message and the grpc-status trailer.
+    stream.resume();
+    stream.once('end', () => {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+      stream.end(grpcBody);
+    });
+  });
+
+  let listening = 0;
+  const ready = (): void => void (++listening === 2 && process.send!('ready'));
+  http.listen(cfg.httpPort, '127.0.0.1', ready);
+  h2.listen(cfg.grpcPort, '127.0.0.1', ready);
+});
+process.once('disconnect', () => process.exit(0));

@@ -1,0 +1,47 @@
+// gRPC-over-HTTP/2 basics shared by the load generator, the bare server and run.ts:
+// the 5-byte length-prefixed message frame and the GetState request bytes.
+import { create, toBinary } from '@bufbuild/protobuf';
+import { connect } from 'node:http2';
+import { GetStateRequestSchema } from '../src/gen/dapr/proto/runtime/v1/state_pb.js';
+
+export const GET_STATE_PATH = '/dapr.proto.runtime.v1.Dapr/GetState';
+
+/** [compressed flag = 0][uint32 big-endian length][message] */
+export function frame(message: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(5 + message.length);
+  out[0] = 0;
+  out.writeUInt32BE(message.length, 1);
+  out.set(message, 5);
+  return out;
+}
+
+/** The framed request every call sends: GetState {storeName:"statestore", key:"k"}. */
+export function getStateRequestFrame(): Buffer {
+  return frame(toBinary(GetStateRequestSchema, create(GetStateRequestSchema, { storeName: 'statestore', key: 'k' })));
+}
+
+/**
+ * One unary call on a fresh connection; returns the raw response body (still framed) and the
+ * grpc-status. run.ts uses it to check the sidecar and to capture the exact bytes that the bare
+ * server then replays.
+ */
+export function unaryOnce(port: number, path: string, body: Buffer, token?: string): Promise<{ status: string; body: Buffer }> {
+  return new Promise((ok, fail) => {
+    const session = connect(`http://127.0.0.1:${port}`);
+    session.on('error', fail);
+    const headers: Record<string, string> = { ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' };
+    if (token !== undefined) headers['dapr-api-token'] = token;
+    const stream = session.request(headers);
+    const chunks: Buffer[] = [];
+    let status = '';
+    stream.on('response', (h) => (status = String(h['grpc-status'] ?? status)));
+    stream.on('trailers', (t) => (status = String(t['grpc-status'] ?? status)));
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('error', fail);
+    stream.on('close', () => {
+      session.close();
+      ok({ status, body: Buffer.concat(chunks) });
+    });
+    stream.end(body);
+  });
+}

@@ -1,0 +1,228 @@
+// Pillion benchmark: HTTP and gRPC GetState throughput/latency (auth on, auth off, bare Node),
+// sidecar memory (idle and peak under load) and start-up time. Prints a table with PASS/FAIL per
+// target and writes bench/results/latest.json. See bench/README.md.
+//
+// Processes: each server under test (Pillion, or the bare baseline) is its own process; the HTTP
+// load generator (autocannon) runs in this process and the gRPC one in a forked child, so a load
+// generator never shares an event loop with the server it measures. Configurations run strictly
+// one after another, never concurrently.
+import autocannon from 'autocannon';
+import { fork } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GET_STATE_PATH, getStateRequestFrame, unaryOnce } from './grpc-frame.js';
+import type { GrpcLoadConfig, GrpcLoadResult } from './grpc-load.js';
+import { freePort, httpCall, rssMb, sampleRss, startSidecar, track, type Sidecar } from './sidecar-process.js';
+import { mean, median, percentile, sleep } from './stats.js';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url)); // dist/bench/
+const ROOT = resolve(HERE, '..', '..');
+const num = (name: string, dflt: number): number => (process.env[name] ? Number(process.env[name]) : dflt);
+
+// Knobs (env overrides exist only for quick trial runs; the README figures use the defaults).
+const CFG = {
+  connections: 50, // HTTP keep-alive connections, pipelining 1
+  grpcSessions: 4, // HTTP/2 connections of the gRPC load generator…
+  grpcConcurrency: 50, // …carrying this many in-flight unary calls in total
+  warmupS: num('BENCH_WARMUP_S', 2),
+  durationS: num('BENCH_DURATION_S', 8),
+  // Two rounds, the second in reverse order, so drift (CPU clocks, page cache) hits every
+  // configuration alike and the round-to-round spread gives a noise estimate.
+  rounds: num('BENCH_ROUNDS', 2),
+  startupRuns: 5,
+  idleSettleMs: 1000, // let start-up garbage settle before reading idle RSS
+};
+const TOKEN = 'bench-token-6b1c0f7e9a2d4c58';
+const AUTH_HEADER = { 'dapr-api-token': TOKEN };
+const STATE = [{ key: 'k', value: { hello: 'world', n: 42 } }];
+
+type Target = 'auth-on' | 'auth-off' | 'bare';
+interface Load { rps: number; p50: number; p99: number }
+const http: Record<Target, Load[]> = { 'auth-on': [], 'auth-off': [], bare: [] };
+const grpc: Record<Target, Load[]> = { 'auth-on': [], 'auth-off': [], bare: [] };
+const rss: Record<'auth-on' | 'auth-off', { idle: number[]; peak: number[] }> = {
+  'auth-on': { idle: [], peak: [] },
+  'auth-off': { idle: [], peak: [] },
+};
+// What Pillion answered; the bare servers replay exactly these bytes.
+let sample: { httpBody: string; etag: string; grpcBody: Buffer } | undefined;
+
+// ---------------------------------------------------------------------------------------------
+// Load generators
+
+/** autocannon: warm-up run (discarded), then the measured run. Latencies are recorded per
+ *  response here because autocannon's own histogram keeps whole milliseconds only. */
+async function httpLoad(port: number): Promise<Load> {
+  const opts = { url: `http://127.0.0.1:${port}/v1.0/state/statestore/k`, connections: CFG.connections, pipelining: 1, headers: AUTH_HEADER };
+  await autocannon({ ...opts, duration: CFG.warmupS });
+  const inst = autocannon({ ...opts, duration: CFG.durationS });
+  const lat: number[] = [];
+  inst.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => void (status === 200 && lat.push(ms)));
+  const r = await inst;
+  if (r.non2xx || r.errors || r.timeouts) throw new Error(`HTTP load on :${port}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`);
+  return { rps: r['2xx'] / r.duration, p50: percentile(lat, 50), p99: percentile(lat, 99) };
+}
+
+/** The gRPC load generator in a forked child process (see grpc-load.ts). */
+function grpcLoad(port: number): Promise<Load> {
+  const cfg: GrpcLoadConfig = { port, token: TOKEN, sessions: CFG.grpcSessions, concurrency: CFG.grpcConcurrency,
+    warmupMs: CFG.warmupS * 1000, durationMs: CFG.durationS * 1000 };
+  const child = track(fork(join(HERE, 'grpc-load.js'), { stdio: 'inherit' }));
+  return new Promise((ok, fail) => {
+    child.once('message', (r: GrpcLoadResult) => {
+      if (r.failures) fail(new Error(`gRPC load on :${port}: ${r.failures} failed calls, first: ${r.firstFailure}`));
+      else ok({ rps: r.rps, p50: r.p50, p99: r.p99 });
+    });
+    child.once('exit', (code) => code !== 0 && fail(new Error(`gRPC load generator exited with ${code}`)));
+    child.send(cfg);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// One configuration each
+
+/** Start a sidecar, seed and check the value, read idle RSS, load HTTP then gRPC, read peak RSS. */
+async function pillionSession(mode: 'auth-on' | 'auth-off'): Promise<void> {
+  const sc: Sidecar = await startSidecar(mode === 'auth-on' ? TOKEN : undefined);
+  try {
+    const headers = { ...AUTH_HEADER, 'content-type': 'application/json' };
+    const saved = await httpCall(sc.httpPort, 'POST', '/v1.0/state/statestore', headers, JSON.stringify(STATE));
+    if (saved.status !== 204) throw new Error(`save returned ${saved.status}: ${saved.body}`);
+    const got = await httpCall(sc.httpPort, 'GET', '/v1.0/state/statestore/k', AUTH_HEADER);
+    if (got.status !== 200 || JSON.parse(got.body).n !== 42) throw new Error(`GET returned ${got.status}: ${got.body}`);
+    const g = await unaryOnce(sc.grpcPort, GET_STATE_PATH, getStateRequestFrame(), TOKEN);
+    if (g.status !== '0' || !g.body.includes('hello')) throw new Error(`gRPC GetState: grpc-status ${g.status}`);
+    // Make sure the mode is what we think it is: without the token, auth on must refuse.
+    const anon = await httpCall(sc.httpPort, 'GET', '/v1.0/state/statestore/k');
+    if ((anon.status === 401) !== (mode === 'auth-on')) throw new Error(`${mode}: GET without token returned ${anon.status}`);
+    sample ??= { httpBody: got.body, etag: String(got.headers.etag), grpcBody: g.body };
+
+    await sleep(CFG.idleSettleMs);
+    rss[mode].idle.push(rssMb(sc.pid) ?? NaN);
+    const sampler = sampleRss(sc.pid, 200);
+    http[mode].push(await httpLoad(sc.httpPort));
+    grpc[mode].push(await grpcLoad(sc.grpcPort));
+    rss[mode].peak.push(sampler.stop());
+  } finally {
+    await sc.stop();
+  }
+}
+
+/** The bare node:http + node:http2 servers (bare-server.ts) in one child process. */
+async function bareSession(): Promise<void> {
+  if (!sample) throw new Error('bare servers need a Pillion reply to replay');
+  const [httpPort, grpcPort] = [await freePort(), await freePort()];
+  const child = track(fork(join(HERE, 'bare-server.js'), { stdio: 'inherit' }));
+  await new Promise<void>((ok) => {
+    child.once('message', () => ok());
+    child.send({ httpPort, grpcPort, httpBody: sample!.httpBody, etag: sample!.etag, grpcBody: sample!.grpcBody.toString('base64') });
+  });
+  try {
+    http.bare.push(await httpLoad(httpPort));
+    grpc.bare.push(await grpcLoad(grpcPort));
+  } finally {
+    const gone = new Promise((ok) => child.once('exit', ok));
+    child.disconnect();
+    await gone;
+  }
+}
+
+/** spawn → first 204 from /v1.0/healthz on the embedded default store (fresh home, no token). */
+async function startupRuns(): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < CFG.startupRuns; i++) {
+    const sc = await startSidecar(undefined);
+    times.push(sc.startupMs);
+    await sc.stop();
+  }
+  return times;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+const avg = (ls: Load[]): Load => ({ rps: mean(ls.map((l) => l.rps)), p50: mean(ls.map((l) => l.p50)), p99: mean(ls.map((l) => l.p99)) });
+/** (max − min) / mean of the per-round req/s: how much a configuration moved between rounds. */
+const spread = (ls: Load[]): number => {
+  const r = ls.map((l) => l.rps);
+  return r.length < 2 ? 0 : (Math.max(...r) - Math.min(...r)) / mean(r);
+};
+const f0 = (n: number): string => n.toFixed(0);
+const f2 = (n: number): string => n.toFixed(2);
+const pct = (n: number): string => `${(n * 100).toFixed(1)}%`;
+const verdict = (ok: boolean): string => (ok ? 'PASS' : 'FAIL');
+
+async function main(): Promise<void> {
+  const t0 = Date.now();
+  const machine = { nproc: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', memGB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version };
+  console.log(`Pillion benchmark — ${machine.nproc} cores (${machine.cpu}), node ${machine.node}`);
+  console.log(`${CFG.rounds} round(s) × [HTTP, gRPC] × [auth on, auth off, bare]; ${CFG.warmupS} s warm-up + ${CFG.durationS} s each\n`);
+
+  console.log('start-up runs…');
+  const startup = await startupRuns();
+
+  for (let round = 0; round < CFG.rounds; round++) {
+    const order: Target[] = round % 2 === 0 ? ['auth-on', 'auth-off', 'bare'] : ['bare', 'auth-off', 'auth-on'];
+    for (const t of order) {
+      console.log(`round ${round + 1}: ${t}…`);
+      if (t === 'bare') await bareSession();
+      else await pillionSession(t);
+    }
+  }
+
+  const H = { on: avg(http['auth-on']), off: avg(http['auth-off']), bare: avg(http.bare) };
+  const G = { on: avg(grpc['auth-on']), off: avg(grpc['auth-off']), bare: avg(grpc.bare) };
+  const ratios = {
+    httpAuthOnOff: H.on.rps / H.off.rps,
+    httpOnBare: H.on.rps / H.bare.rps,
+    grpcAuthOnOff: G.on.rps / G.off.rps,
+    grpcOnBare: G.on.rps / G.bare.rps,
+  };
+  const idleMax = Math.max(...rss['auth-on'].idle, ...rss['auth-off'].idle);
+  const peakMax = Math.max(...rss['auth-on'].peak, ...rss['auth-off'].peak);
+  const startupMedian = median(startup);
+  const targets = [
+    { name: 'HTTP req/s auth-on / auth-off', value: f2(ratios.httpAuthOnOff), target: '≥ 0.98', ok: ratios.httpAuthOnOff >= 0.98 },
+    { name: 'HTTP req/s Pillion auth-on / bare', value: f2(ratios.httpOnBare), target: '≥ 0.70', ok: ratios.httpOnBare >= 0.7 },
+    { name: 'RSS idle (max of sessions)', value: `${f0(idleMax)} MB`, target: '≤ 70 MB', ok: idleMax <= 70 },
+    { name: 'RSS peak under load (max)', value: `${f0(peakMax)} MB`, target: '≤ 120 MB', ok: peakMax <= 120 },
+    { name: 'Start-up to healthy (median of 5)', value: `${f0(startupMedian)} ms`, target: '≤ 1000 ms', ok: startupMedian <= 1000 },
+  ];
+
+  // Throughput / latency table: averages over rounds, then each round's req/s.
+  console.log('\n                               req/s   p50 ms   p99 ms   spread   req/s per round');
+  const row = (label: string, ls: Load[]): void => {
+    const a = avg(ls);
+    console.log(`${label.padEnd(28)} ${f0(a.rps).padStart(8)} ${f2(a.p50).padStart(8)} ${f2(a.p99).padStart(8)} ${pct(spread(ls)).padStart(8)}   ${ls.map((l) => f0(l.rps)).join(' / ')}`);
+  };
+  row('HTTP  Pillion auth on', http['auth-on']);
+  row('HTTP  Pillion auth off', http['auth-off']);
+  row('HTTP  bare node:http', http.bare);
+  row('gRPC  Pillion auth on', grpc['auth-on']);
+  row('gRPC  Pillion auth off', grpc['auth-off']);
+  row('gRPC  bare node:http2', grpc.bare);
+  console.log(`\nRSS MB  auth on : idle ${rss['auth-on'].idle.map(f0).join(' / ')}, peak ${rss['auth-on'].peak.map(f0).join(' / ')}`);
+  console.log(`RSS MB  auth off: idle ${rss['auth-off'].idle.map(f0).join(' / ')}, peak ${rss['auth-off'].peak.map(f0).join(' / ')}`);
+  console.log(`Start-up ms: ${startup.map(f0).join(', ')}`);
+  console.log(`gRPC auth-on / auth-off ${f2(ratios.grpcAuthOnOff)}, gRPC Pillion auth-on / bare ${f2(ratios.grpcOnBare)} (no targets)\n`);
+  for (const t of targets) console.log(`${verdict(t.ok)}  ${t.name.padEnd(36)} ${t.value.padStart(8)}   target ${t.target}`);
+  const elapsedS = (Date.now() - t0) / 1000;
+  console.log(`\n(total ${elapsedS.toFixed(0)} s)`);
+
+  const out = join(ROOT, 'bench', 'results');
+  mkdirSync(out, { recursive: true });
+  const json = { date: new Date().toISOString(), machine, config: CFG, http, grpc, rss, startupMs: startup, averages: { http: H, grpc: G }, ratios,
+    targets: targets.map(({ name, value, target, ok }) => ({ name, value, target, pass: ok })), elapsedS };
+  writeFileSync(join(out, 'latest.json'), JSON.stringify(json, null, 2) + '\n');
+  console.log(`results written to ${join(out, 'latest.json')}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
