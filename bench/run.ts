@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { GET_STATE_PATH, getStateRequestFrame, unaryOnce } from './grpc-frame.js';
 import type { GrpcLoadConfig, GrpcLoadResult } from './grpc-load.js';
 import { freePort, httpCall, rssMb, sampleRss, startSidecar, track, type Sidecar } from './sidecar-process.js';
-import { mean, median, percentile, sleep } from './stats.js';
+import { machineBusyMs, processCpuMs, selfCpuMs } from './cpu.js';
+import { mean, median, nowMs, percentile, sleep } from './stats.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url)); // dist/bench/
 const ROOT = resolve(HERE, '..', '..');
@@ -39,7 +40,15 @@ const AUTH_HEADER = { 'dapr-api-token': TOKEN };
 const STATE = [{ key: 'k', value: { hello: 'world', n: 42 } }];
 
 type Target = 'auth-on' | 'auth-off' | 'bare';
-interface Load { rps: number; p50: number; p99: number }
+interface Load {
+  rps: number;
+  p50: number; // ms
+  p99: number; // ms
+  /** CPU time the server process spent per request, µs */
+  cpuUs: number;
+  /** CPU used by processes other than the server and the load generator, in cores */
+  bgCores: number;
+}
 const http: Record<Target, Load[]> = { 'auth-on': [], 'auth-off': [], bare: [] };
 const grpc: Record<Target, Load[]> = { 'auth-on': [], 'auth-off': [], bare: [] };
 const rss: Record<'auth-on' | 'auth-off', { idle: number[]; peak: number[] }> = {
@@ -52,28 +61,41 @@ let sample: { httpBody: string; etag: string; grpcBody: Buffer } | undefined;
 // ---------------------------------------------------------------------------------------------
 // Load generators
 
+/** Counters read at the start and end of a measured window (see cpu.ts). */
+interface Snap { t: number; server: number; busy: number }
+const snap = (serverPid: number): Snap => ({ t: nowMs(), server: processCpuMs(serverPid), busy: machineBusyMs() });
+function cpuFigures(a: Snap, b: Snap, loadgenMs: number, requests: number): Pick<Load, 'cpuUs' | 'bgCores'> {
+  const server = b.server - a.server;
+  return { cpuUs: (server * 1000) / requests, bgCores: Math.max(0, b.busy - a.busy - server - loadgenMs) / (b.t - a.t) };
+}
+
 /** autocannon: warm-up run (discarded), then the measured run. Latencies are recorded per
  *  response here because autocannon's own histogram keeps whole milliseconds only. */
-async function httpLoad(port: number): Promise<Load> {
+async function httpLoad(port: number, serverPid: number): Promise<Load> {
   const opts = { url: `http://127.0.0.1:${port}/v1.0/state/statestore/k`, connections: CFG.connections, pipelining: 1, headers: AUTH_HEADER };
   await autocannon({ ...opts, duration: CFG.warmupS });
   const inst = autocannon({ ...opts, duration: CFG.durationS });
   const lat: number[] = [];
+  const [s0, c0] = [snap(serverPid), selfCpuMs()];
   inst.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => void (status === 200 && lat.push(ms)));
   const r = await inst;
+  const [s1, c1] = [snap(serverPid), selfCpuMs()];
   if (r.non2xx || r.errors || r.timeouts) throw new Error(`HTTP load on :${port}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`);
-  return { rps: r['2xx'] / r.duration, p50: percentile(lat, 50), p99: percentile(lat, 99) };
+  return { rps: r['2xx'] / r.duration, p50: percentile(lat, 50), p99: percentile(lat, 99), ...cpuFigures(s0, s1, c1 - c0, r['2xx']) };
 }
 
 /** The gRPC load generator in a forked child process (see grpc-load.ts). */
-function grpcLoad(port: number): Promise<Load> {
+function grpcLoad(port: number, serverPid: number): Promise<Load> {
   const cfg: GrpcLoadConfig = { port, token: TOKEN, sessions: CFG.grpcSessions, concurrency: CFG.grpcConcurrency,
     warmupMs: CFG.warmupS * 1000, durationMs: CFG.durationS * 1000 };
   const child = track(fork(join(HERE, 'grpc-load.js'), { stdio: 'inherit' }));
+  let s0: Snap | undefined;
   return new Promise((ok, fail) => {
-    child.once('message', (r: GrpcLoadResult) => {
-      if (r.failures) fail(new Error(`gRPC load on :${port}: ${r.failures} failed calls, first: ${r.firstFailure}`));
-      else ok({ rps: r.rps, p50: r.p50, p99: r.p99 });
+    child.on('message', (m: 'measuring' | GrpcLoadResult) => {
+      if (m === 'measuring') return void (s0 = snap(serverPid));
+      const s1 = snap(serverPid);
+      if (m.failures) fail(new Error(`gRPC load on :${port}: ${m.failures} failed calls, first: ${m.firstFailure}`));
+      else ok({ rps: m.rps, p50: m.p50, p99: m.p99, ...cpuFigures(s0 ?? s1, s1, m.cpuMs, m.calls) });
     });
     child.once('exit', (code) => code !== 0 && fail(new Error(`gRPC load generator exited with ${code}`)));
     child.send(cfg);
@@ -102,8 +124,8 @@ async function pillionSession(mode: 'auth-on' | 'auth-off'): Promise<void> {
     await sleep(CFG.idleSettleMs);
     rss[mode].idle.push(rssMb(sc.pid) ?? NaN);
     const sampler = sampleRss(sc.pid, 200);
-    http[mode].push(await httpLoad(sc.httpPort));
-    grpc[mode].push(await grpcLoad(sc.grpcPort));
+    http[mode].push(await httpLoad(sc.httpPort, sc.pid));
+    grpc[mode].push(await grpcLoad(sc.grpcPort, sc.pid));
     rss[mode].peak.push(sampler.stop());
   } finally {
     await sc.stop();
@@ -120,8 +142,8 @@ async function bareSession(): Promise<void> {
     child.send({ httpPort, grpcPort, httpBody: sample!.httpBody, etag: sample!.etag, grpcBody: sample!.grpcBody.toString('base64') });
   });
   try {
-    http.bare.push(await httpLoad(httpPort));
-    grpc.bare.push(await grpcLoad(grpcPort));
+    http.bare.push(await httpLoad(httpPort, child.pid!));
+    grpc.bare.push(await grpcLoad(grpcPort, child.pid!));
   } finally {
     const gone = new Promise((ok) => child.once('exit', ok));
     child.disconnect();
@@ -143,7 +165,13 @@ async function startupRuns(): Promise<number[]> {
 // ---------------------------------------------------------------------------------------------
 // Report
 
-const avg = (ls: Load[]): Load => ({ rps: mean(ls.map((l) => l.rps)), p50: mean(ls.map((l) => l.p50)), p99: mean(ls.map((l) => l.p99)) });
+const avg = (ls: Load[]): Load => ({
+  rps: mean(ls.map((l) => l.rps)),
+  p50: mean(ls.map((l) => l.p50)),
+  p99: mean(ls.map((l) => l.p99)),
+  cpuUs: mean(ls.map((l) => l.cpuUs)),
+  bgCores: mean(ls.map((l) => l.bgCores)),
+});
 /** (max − min) / mean of the per-round req/s: how much a configuration moved between rounds. */
 const spread = (ls: Load[]): number => {
   const r = ls.map((l) => l.rps);
@@ -192,10 +220,11 @@ async function main(): Promise<void> {
   ];
 
   // Throughput / latency table: averages over rounds, then each round's req/s.
-  console.log('\n                               req/s   p50 ms   p99 ms   spread   req/s per round');
+  console.log('\n                               req/s   p50 ms   p99 ms   spread   µs CPU/req   bg cores   req/s per round');
   const row = (label: string, ls: Load[]): void => {
     const a = avg(ls);
-    console.log(`${label.padEnd(28)} ${f0(a.rps).padStart(8)} ${f2(a.p50).padStart(8)} ${f2(a.p99).padStart(8)} ${pct(spread(ls)).padStart(8)}   ${ls.map((l) => f0(l.rps)).join(' / ')}`);
+    console.log(`${label.padEnd(28)} ${f0(a.rps).padStart(8)} ${f2(a.p50).padStart(8)} ${f2(a.p99).padStart(8)} ${pct(spread(ls)).padStart(8)}` +
+      ` ${f0(a.cpuUs).padStart(12)} ${f2(a.bgCores).padStart(10)}   ${ls.map((l) => f0(l.rps)).join(' / ')}`);
   };
   row('HTTP  Pillion auth on', http['auth-on']);
   row('HTTP  Pillion auth off', http['auth-off']);
@@ -206,7 +235,15 @@ async function main(): Promise<void> {
   console.log(`\nRSS MB  auth on : idle ${rss['auth-on'].idle.map(f0).join(' / ')}, peak ${rss['auth-on'].peak.map(f0).join(' / ')}`);
   console.log(`RSS MB  auth off: idle ${rss['auth-off'].idle.map(f0).join(' / ')}, peak ${rss['auth-off'].peak.map(f0).join(' / ')}`);
   console.log(`Start-up ms: ${startup.map(f0).join(', ')}`);
-  console.log(`gRPC auth-on / auth-off ${f2(ratios.grpcAuthOnOff)}, gRPC Pillion auth-on / bare ${f2(ratios.grpcOnBare)} (no targets)\n`);
+  console.log(`gRPC auth-on / auth-off ${f2(ratios.grpcAuthOnOff)}, gRPC Pillion auth-on / bare ${f2(ratios.grpcOnBare)} (no targets)`);
+  console.log(`CPU/request auth-on / auth-off: HTTP ${f2(H.on.cpuUs / H.off.cpuUs)}, gRPC ${f2(G.on.cpuUs / G.off.cpuUs)} (1.00 = auth costs nothing)\n`);
+  // Other processes on this (shared, 2-core) machine take CPU from the server or the load generator
+  // and move req/s far more than CPU per request; say so when it happened.
+  const bgMax = Math.max(...[...Object.values(http), ...Object.values(grpc)].flat().map((l) => l.bgCores));
+  if (bgMax > 0.25) {
+    console.log(`NOTE: other processes used up to ${f2(bgMax)} cores during measurements; req/s ratios are disturbed,`);
+    console.log('      the µs CPU/request figures are the steadier comparison.\n');
+  }
   for (const t of targets) console.log(`${verdict(t.ok)}  ${t.name.padEnd(36)} ${t.value.padStart(8)}   target ${t.target}`);
   const elapsedS = (Date.now() - t0) / 1000;
   console.log(`\n(total ${elapsedS.toFixed(0)} s)`);
