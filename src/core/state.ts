@@ -29,6 +29,7 @@ import {
 } from '../components/types.js';
 import { DaprError } from '../errors/table.js';
 import type { CoreContext } from './context.js';
+import { goJsonMarshal } from './go-json.js';
 import { keyPrefixer, type KeyPrefixer } from './state-keys.js';
 
 interface Resolved {
@@ -144,10 +145,25 @@ export async function executeStateTransaction(ctx: CoreContext, req: ExecuteStat
   }
 }
 
+const utf8 = new TextEncoder();
+
+/**
+ * daprd: an item whose metadata says contentType=application/json is decoded and re-encoded
+ * the way its HTTP API stores JSON values, so both protocols store the same bytes for it.
+ */
+function normalizedValue(s: PbStateItem): Uint8Array {
+  if (s.metadata.contentType !== 'application/json') return s.value;
+  try {
+    return utf8.encode(goJsonMarshal(JSON.parse(Buffer.from(s.value).toString('utf8'))));
+  } catch (err) {
+    throw new DaprError('ERR_MALFORMED_REQUEST', `value of key ${s.key} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
 function toItem(s: PbStateItem, keys: KeyPrefixer, txMetadata?: Record<string, string>): StateItem {
   return {
     key: keys.add(s.key),
-    value: s.value,
+    value: normalizedValue(s),
     etag: s.etag ? s.etag.value : undefined,
     metadata: txMetadata ? { ...txMetadata, ...s.metadata } : s.metadata,
     ...optionsOf(s.options),

@@ -1,7 +1,7 @@
 // HTTP state values are stored as Go's json.Marshal would write them, like daprd does.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { goJsonMarshal } from '../../src/api/http/go-json.js';
+import { goJsonMarshal } from '../../src/core/go-json.js';
 
 test("Go's encoding: sorted keys, HTML escaping, compact", () => {
   assert.equal(goJsonMarshal({ b: 1, a: '<x>&', c: [true, null, 1.5] }), '{"a":"\\u003cx\\u003e\\u0026","b":1,"c":[true,null,1.5]}');

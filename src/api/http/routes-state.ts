@@ -19,7 +19,7 @@ import {
 import { DaprError } from '../../errors/table.js';
 import type { CoreContext } from '../../core/context.js';
 import * as state from '../../core/state.js';
-import { goJsonMarshal } from './go-json.js';
+import { goJsonMarshal } from '../../core/go-json.js';
 import { isRecord, metadataHeaders, parseJsonBody, queryMetadata, stringMap } from './request-helpers.js';
 import { NO_CONTENT, type HttpRequest, type HttpResponse, type RouteDef } from './types.js';
 
