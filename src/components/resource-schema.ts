@@ -83,6 +83,15 @@ function located(doc: ResourceDocument, path: readonly PropertyKey[]): string {
   return line === undefined ? doc.source : `${doc.source}:${line}`;
 }
 
+/** zod issues as `file:line: field.path: detail`, for any kind of resource document. */
+export function schemaProblems(doc: ResourceDocument, error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    // zod's "expected string, received undefined" is noise when the field is just missing.
+    const missing = valueAt(doc.value, issue.path) === undefined;
+    return `${located(doc, issue.path)}: ${fieldPath(issue.path)}: ${missing ? 'Required' : issue.message}`;
+  });
+}
+
 export function classify(doc: ResourceDocument): Classified {
   const v = doc.value as { kind?: unknown; metadata?: { name?: unknown } } | null;
   const kind = typeof v === 'object' && v !== null && typeof v.kind === 'string' ? v.kind : '';
@@ -91,15 +100,7 @@ export function classify(doc: ResourceDocument): Classified {
     return { other: { kind, name, source: doc.source } };
   }
   const parsed = componentDoc.safeParse(doc.value);
-  if (!parsed.success) {
-    return {
-      problems: parsed.error.issues.map((issue) => {
-        // zod's "expected string, received undefined" is noise when the field is just missing.
-        const missing = valueAt(doc.value, issue.path) === undefined;
-        return `${located(doc, issue.path)}: ${fieldPath(issue.path)}: ${missing ? 'Required' : issue.message}`;
-      }),
-    };
-  }
+  if (!parsed.success) return { problems: schemaProblems(doc, parsed.error) };
   const c = parsed.data;
   const initTimeoutMs = c.spec.initTimeout === undefined ? DEFAULT_INIT_TIMEOUT_MS : parseDuration(c.spec.initTimeout);
   if (initTimeoutMs === undefined || initTimeoutMs <= 0) {

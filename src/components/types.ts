@@ -119,9 +119,9 @@ export class ComponentConfigError extends Error {
  * starting with `file[:line]: field: ` so the user can fix them all in one pass.
  */
 export class ResourcesError extends Error {
-  constructor(readonly problems: readonly string[]) {
+  constructor(readonly problems: readonly string[], what = 'component resources') {
     super(
-      `invalid component resources (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
+      `invalid ${what} (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
         problems.map((p) => `  - ${p}`).join('\n'),
     );
     this.name = 'ResourcesError';

@@ -63,7 +63,8 @@ export async function getState(ctx: CoreContext, req: GetStateRequest): Promise<
   try {
     const found = await store.get(key, { consistency: consistencyOf(req.consistency), metadata: req.metadata });
     if (!found) return create(GetStateResponseSchema);
-    return create(GetStateResponseSchema, { data: found.value, etag: found.etag, metadata: { ...found.metadata } });
+    // The hot path: a literal of the message type costs far less than create().
+    return { $typeName: 'dapr.proto.runtime.v1.GetStateResponse', data: found.value, etag: found.etag, metadata: { ...found.metadata } };
   } catch (err) {
     throw storeError('ERR_STATE_GET', err, `fail to get ${req.key} from state store ${req.storeName}`);
   }

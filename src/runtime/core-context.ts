@@ -10,7 +10,7 @@ export interface RuntimeState {
   shutdownRequested: () => void;
 }
 
-export function buildCoreContext(cfg: RunConfig, loaded: readonly LoadedComponent[], rt: RuntimeState): CoreContext & { store: ComponentStore } {
+export function buildCoreContext(cfg: RunConfig, loaded: readonly LoadedComponent[], rt: RuntimeState, features: readonly string[]): CoreContext & { store: ComponentStore } {
   const store = new ComponentStore(loaded);
   const specs = new Map(loaded.map((c) => [c.spec.name, c.spec.metadata]));
   return {
@@ -38,7 +38,7 @@ export function buildCoreContext(cfg: RunConfig, loaded: readonly LoadedComponen
         : undefined,
     },
     extendedMetadata: new Map(),
-    enabledFeatures: [],
+    enabledFeatures: features,
     isReady: () => rt.ready,
     requestShutdown: () => rt.shutdownRequested(),
   };

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Server } from 'node:net';
 import http from 'node:http';
 import { loadComponents } from '../components/loader.js';
+import { loadConfiguration } from '../config/configuration.js';
 import type { RunConfig } from '../config/run-config.js';
 import { createHttpServer } from '../api/http/server.js';
 import { healthRoutes, metadataRoutes } from '../api/http/routes-metadata.js';
@@ -38,6 +39,9 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
   if (cfg.ignoredFlags.length) {
     logger.warn(`Ignoring flags Pillion does not implement (control-plane features): ${cfg.ignoredFlags.map((f) => '--' + f).join(', ')}`);
   }
+  const configuration = await loadConfiguration(cfg.configPaths);
+  if (configuration.unused.length) logger.info(`Configuration sections not used by Pillion: ${configuration.unused.join(', ')}`);
+  const metricsEnabled = cfg.metrics.enabled && configuration.metricsEnabled !== false;
   const metrics = createMetrics(cfg.appId);
   const auth = createApiTokenCheck(cfg.apiToken);
 
@@ -54,7 +58,7 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
   let resolveStopped!: (code: number) => void;
   const stopped = new Promise<number>((r) => (resolveStopped = r));
   const rt: RuntimeState = { ready: false, shutdownRequested: () => void stop('shutdown API', 0) };
-  const ctx = buildCoreContext(cfg, loaded.components, rt);
+  const ctx = buildCoreContext(cfg, loaded.components, rt, configuration.features);
 
   const routes: RouteDef[] = [...healthRoutes(ctx), ...metadataRoutes(ctx), ...stateRoutes(ctx), ...secretRoutes(ctx)];
   const httpServers: http.Server[] = [];
@@ -104,7 +108,7 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
       createHttpServer({ ...httpOpts, routes: healthRoutes(ctx), allowedOrigins: [] }),
       { host: publicHost, port: cfg.publicPort.port }, 'public healthz server', cfg.publicPort.explicit, others, logger,
     );
-    if (cfg.metrics.enabled) {
+    if (metricsEnabled) {
       await optionalListen(metricsServer(metrics), { host: cfg.metrics.listenAddress, port: cfg.metrics.port.port }, 'metrics server', cfg.metrics.port.explicit, others, logger);
     }
   } catch (err) {

@@ -4,7 +4,6 @@ import {
   DeleteStateRequestSchema,
   ExecuteStateTransactionRequestSchema,
   GetBulkStateRequestSchema,
-  GetStateRequestSchema,
   SaveStateRequestSchema,
   TransactionalStateOperationSchema,
 } from '../../gen/dapr/proto/runtime/v1/state_pb.js';
@@ -43,15 +42,14 @@ export function stateRoutes(ctx: CoreContext): RouteDef[] {
 }
 
 async function getState(ctx: CoreContext, req: HttpRequest): Promise<HttpResponse> {
-  const res = await state.getState(
-    ctx,
-    create(GetStateRequestSchema, {
-      storeName: req.params.storeName!,
-      key: req.params.key!,
-      consistency: consistencyOf(req.query.get('consistency')),
-      metadata: queryMetadata(req.query),
-    }),
-  );
+  // A literal of the message type: this is the hot path, and create() costs ~1.5 µs.
+  const res = await state.getState(ctx, {
+    $typeName: 'dapr.proto.runtime.v1.GetStateRequest',
+    storeName: req.params.storeName!,
+    key: req.params.key!,
+    consistency: consistencyOf(req.query.get('consistency')),
+    metadata: queryMetadata(req.query),
+  });
   if (res.etag === '' && res.data.length === 0) return NO_CONTENT;
   const headers: Record<string, string> = { 'content-type': JSON_TYPE, ...metadataHeaders(res.metadata) };
   if (res.etag) headers.etag = res.etag;

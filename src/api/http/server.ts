@@ -80,8 +80,6 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
         req.resume();
         throw new DaprError('ERR_DIRECT_INVOKE_NO_APP_ID', 'failed getting app id either from the URL path or the header dapr-app-id');
       }
-      const abort = new AbortController();
-      res.once('close', () => abort.abort());
       result = await route.handler({
         method,
         params: found!.params,
@@ -89,7 +87,6 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
         headers: req.headers,
         body: await readBody(req, opts.maxBodyBytes),
         peer: req.socket.remoteAddress ?? '',
-        signal: abort.signal,
       });
     } catch (err) {
       result = toHttp(err);

@@ -12,7 +12,6 @@ export interface HttpRequest {
   readonly headers: IncomingHttpHeaders;
   readonly body: Buffer;
   readonly peer: string;
-  readonly signal: AbortSignal;
 }
 
 export interface HttpResponse {

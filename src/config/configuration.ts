@@ -1,0 +1,54 @@
+// Dapr `kind: Configuration` files given with --config (repeatable). Validated at start-up: a
+// broken file stops the sidecar with the file, line and field. Pillion acts on `spec.features`
+// (reported by the metadata API) and `spec.metric.enabled`; other sections (tracing, …) are
+// accepted and listed once in the log as not used.
+import { z } from 'zod';
+import { readResourceDocuments } from '../components/resource-files.js';
+import { schemaProblems } from '../components/resource-schema.js';
+import { ResourcesError } from '../components/types.js';
+
+export interface DaprConfiguration {
+  readonly features: readonly string[];
+  /** undefined = not set by any file */
+  readonly metricsEnabled?: boolean;
+  /** spec sections present but without effect in Pillion, e.g. "tracing" */
+  readonly unused: readonly string[];
+}
+
+const USED = new Set(['features', 'metric', 'metrics']);
+
+const configurationDoc = z.object({
+  apiVersion: z.literal('dapr.io/v1alpha1'),
+  kind: z.literal('Configuration'),
+  metadata: z.object({ name: z.string().min(1) }).passthrough().optional(),
+  spec: z
+    .object({
+      features: z.array(z.object({ name: z.string().min(1), enabled: z.boolean() })).nullish(),
+      metric: z.object({ enabled: z.boolean().optional() }).passthrough().nullish(),
+      metrics: z.object({ enabled: z.boolean().optional() }).passthrough().nullish(),
+    })
+    .passthrough()
+    .nullish(),
+});
+
+export async function loadConfiguration(paths: readonly string[]): Promise<DaprConfiguration> {
+  if (paths.length === 0) return { features: [], unused: [] };
+  const { docs, problems } = await readResourceDocuments(paths);
+  const features = new Set<string>();
+  const unused = new Set<string>();
+  let metricsEnabled: boolean | undefined;
+  for (const doc of docs) {
+    const parsed = configurationDoc.safeParse(doc.value);
+    if (!parsed.success) {
+      problems.push(...schemaProblems(doc, parsed.error));
+      continue;
+    }
+    const spec = parsed.data.spec ?? {};
+    for (const f of spec.features ?? []) if (f.enabled) features.add(f.name);
+    const metric = spec.metric ?? spec.metrics;
+    if (metric?.enabled !== undefined) metricsEnabled = metric.enabled;
+    for (const k of Object.keys(spec)) if (!USED.has(k)) unused.add(k);
+  }
+  if (problems.length) throw new ResourcesError(problems, 'configuration (--config)');
+  return { features: [...features], metricsEnabled, unused: [...unused] };
+}
