@@ -44,6 +44,7 @@ const CASES: AuthCase[] = [
   { name: 'token in another header name', http: { authorization: `Bearer ${TOKEN}` }, grpc: { authorization: `Bearer ${TOKEN}` }, allowed: false, detail: [MISSING] },
   { name: 'duplicated header, right value first (first value wins)', http: { 'dapr-api-token': [TOKEN, WRONG] }, grpc: { 'dapr-api-token': [TOKEN, WRONG] }, allowed: true },
   { name: 'duplicated header, wrong value first (first value wins)', http: { 'dapr-api-token': [WRONG, TOKEN] }, grpc: { 'dapr-api-token': [WRONG, TOKEN] }, allowed: false, detail: [MISMATCH] },
+  { name: 'one header value holding the right token, a comma and another value', http: { 'dapr-api-token': `${TOKEN}, ${WRONG}` }, grpc: { 'dapr-api-token': `${TOKEN}, ${WRONG}` }, allowed: false, detail: [MISMATCH] },
   { name: 'header name in upper case', http: { 'DAPR-API-TOKEN': TOKEN }, grpc: { 'dapr-api-token': TOKEN }, allowed: true },
   { name: 'header name in mixed case', http: { 'Dapr-Api-Token': TOKEN }, grpc: { 'dapr-api-token': TOKEN }, allowed: true },
   { name: 'token in lower case (tokens are case-sensitive)', http: { 'dapr-api-token': TOKEN.toLowerCase() }, grpc: { 'dapr-api-token': TOKEN.toLowerCase() }, allowed: false, detail: [MISMATCH] },

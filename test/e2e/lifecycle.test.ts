@@ -3,6 +3,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
 import { create } from '@bufbuild/protobuf';
@@ -87,18 +88,19 @@ describe('durability of the embedded default store', () => {
   });
 });
 
-describe('signals', () => {
+describe('signals', { concurrency: 2 }, () => {
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     test(`${sig} stops the sidecar with exit code 0 in under 3 s`, async () => {
       const sc = await startSidecar({ appId: `sig-${sig.toLowerCase()}`, token: TOKEN });
-      // an idle keep-alive connection must not hold the shutdown up
-      const sock = net.connect(sc.httpPort, '127.0.0.1');
-      await new Promise((r) => sock.once('connect', r));
-      sock.on('error', () => {});
+      // idle keep-alive connections (HTTP agent after a request, gRPC session after a call)
+      // must not hold the shutdown up
+      const agent = new http.Agent({ keepAlive: true });
+      await new Promise<void>((r) => http.get({ host: '127.0.0.1', port: sc.httpPort, path: '/v1.0/healthz', agent }, (res) => res.resume().on('end', () => r())));
+      await daprGrpcClient(sc.grpcPort, TOKEN).getMetadata({});
       const t0 = Date.now();
-      const exit = await sc.stop(sig, 5000);
+      const exit = await sc.stop(sig, 8000);
       const took = Date.now() - t0;
-      sock.destroy();
+      agent.destroy();
       assert.equal(exit.code, 0, `exit ${JSON.stringify(exit)}\n${sc.output}`);
       assert.ok(took < 3000, `took ${took} ms`);
       assert.ok(!sc.output.includes(TOKEN));
@@ -106,7 +108,7 @@ describe('signals', () => {
   }
 });
 
-describe('command line', () => {
+describe('command line', { concurrency: 2 }, () => {
   test('--version prints a semantic version and exits 0', async () => {
     for (const args of [['--version'], ['version'], ['run', '--version']]) {
       const r = await runCli(args);
@@ -166,7 +168,7 @@ describe('command line', () => {
   });
 });
 
-describe('daprd-compatible flags', () => {
+describe('daprd-compatible flags', { concurrency: 2 }, () => {
   test('--flag=value, single-dash flags, negative values, old and new resource flags and ignored flags all work together', async () => {
     const dirA = tempDir('pillion-res-a-');
     const dirB = tempDir('pillion-res-b-');
@@ -215,7 +217,7 @@ describe('daprd-compatible flags', () => {
   });
 });
 
-describe('launching as daprd', () => {
+describe('launching as daprd', { concurrency: 2 }, () => {
   test('bin/daprd works without the run subcommand', async () => {
     const sc = await startSidecar({ appId: 'as-daprd', bin: DAPRD_BIN });
     assert.equal((await metadata(sc)).id, 'as-daprd');
@@ -245,7 +247,7 @@ describe('launching as daprd', () => {
   });
 });
 
-describe('component resources', () => {
+describe('component resources', { concurrency: 2 }, () => {
   test('a YAML syntax error exits non-zero and names the file', async () => {
     const dir = tempDir('pillion-badyaml-');
     writeFileSync(join(dir, 'broken.yaml'), 'apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: x\n spec: [unclosed\n');
@@ -380,7 +382,7 @@ describe('app command (pillion run … -- <app>)', () => {
   });
 });
 
-describe('Shutdown API', () => {
+describe('Shutdown API', { concurrency: 2 }, () => {
   test('HTTP POST /v1.0/shutdown without the token is refused and the sidecar keeps running', async () => {
     const sc = await startSidecar({ appId: 'shutdown-denied', token: TOKEN });
     const r = await httpRaw({ port: sc.httpPort, method: 'POST', path: '/v1.0/shutdown' });

@@ -208,6 +208,26 @@ describe('HTTP state API', () => {
     assert.match(errorOf(r).message, /key/);
   });
 
+  test('a save item without "value" stores JSON null, as daprd does', async () => {
+    const s = await save([{ key: 'no-value' }]);
+    assert.equal(s.status, 204, s.text);
+    const r = await get('no-value');
+    assert.equal(r.status, 200);
+    assert.equal(r.text, 'null', 'the stored value must be valid JSON (daprd stores null)');
+  });
+
+  test('ttlInSeconds expires a value and GET reports metadata.ttlExpireTime', async () => {
+    const s = await post(`/v1.0/state/${STORE}?metadata.ttlInSeconds=1`, [{ key: 'ttl1', value: 'short' }]);
+    assert.equal(s.status, 204, s.text);
+    const r = await get('ttl1');
+    assert.equal(r.status, 200);
+    const exp = r.headers['metadata.ttlexpiretime'];
+    assert.ok(typeof exp === 'string' && !Number.isNaN(Date.parse(exp)), `metadata.ttlExpireTime header: ${String(exp)}`);
+    await new Promise((res) => setTimeout(res, 1300));
+    assert.equal((await get('ttl1')).status, 204, 'expired value still returned');
+    assert.equal((await g.getState({ storeName: STORE, key: 'ttl1' })).data.length, 0);
+  });
+
   test('an empty save list is 204', async () => {
     assert.equal((await save([])).status, 204);
   });

@@ -288,7 +288,7 @@ export function runCli(args: string[], opts: { env?: Record<string, string>; bin
     const t = setTimeout(() => {
       proc.kill('SIGKILL');
       rej(new Error(`pillion ${args.join(' ')} did not exit in time:\n${stdout}${stderr}`));
-    }, opts.timeoutMs ?? 10_000);
+    }, opts.timeoutMs ?? 20_000);
     proc.once('exit', (code, signal) => {
       clearTimeout(t);
       // let the pipes drain
