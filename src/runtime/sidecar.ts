@@ -93,6 +93,7 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
       httpServers.push(s);
       logger.info(`HTTP server is running on ${describe(ep)}`);
     }
+    if (cfg.allowedOrigins.length) logger.info(`Enabled CORS HTTP middleware (allowed origins: ${cfg.allowedOrigins.join(',')})`);
     if (auth.enabled) logger.info(`Enabled token authentication on HTTP server (token fingerprint ${auth.fingerprint})`);
     for (const ep of apiEndpoints(cfg.grpcPort, 'grpc')) {
       const g = new GrpcServer(grpcOpts);

@@ -35,7 +35,7 @@ interface Route {
  * Runs before routing on every call. Returns undefined to continue, or an error to end the
  * call with. It may edit `headers` (the auth interceptor deletes the token).
  */
-export type Interceptor = (headers: IncomingHttpHeaders, path: string, peer: string) => Error | undefined;
+export type Interceptor = (headers: IncomingHttpHeaders, path: string, peer: string, rawHeaders: readonly string[]) => Error | undefined;
 
 /** Called for any path that no registered service serves (after the interceptor). */
 export type Fallback = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, path: string) => boolean;
@@ -58,7 +58,9 @@ export class GrpcServer {
 
   constructor(private readonly opts: GrpcServerOptions) {
     this.server = http2.createServer({ maxSessionMemory: 64 });
-    this.server.on('stream', (stream, headers) => this.onStream(stream, headers));
+    this.server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) =>
+      this.onStream(stream, headers, rawHeaders),
+    );
     this.server.on('session', (s) => {
       this.sessions.add(s);
       s.once('close', () => this.sessions.delete(s));
@@ -86,7 +88,7 @@ export class GrpcServer {
     }
   }
 
-  private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+  private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[]): void {
     const started = process.hrtime.bigint();
     const path = String(headers[':path'] ?? '');
     const peer = `${stream.session?.socket?.remoteAddress ?? ''}:${stream.session?.socket?.remotePort ?? ''}`;
@@ -113,7 +115,7 @@ export class GrpcServer {
       return;
     }
     for (const intercept of this.opts.interceptors) {
-      const err = intercept(headers, path, peer);
+      const err = intercept(headers, path, peer, rawHeaders);
       if (err) return finish(toGrpcTrailers(err), false);
     }
     const route = this.routes.get(path);

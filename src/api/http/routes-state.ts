@@ -146,7 +146,8 @@ function stateItem(v: unknown, where: string, queryMd: Record<string, string>): 
   const opts = isRecord(v.options) ? v.options : {};
   return create(StateItemSchema, {
     key: v.key,
-    value: 'value' in v ? utf8.encode(goJsonMarshal(v.value)) : new Uint8Array(),
+    // daprd marshals a missing value as JSON null
+    value: utf8.encode(goJsonMarshal(v.value ?? null)),
     etag: typeof v.etag === 'string' ? create(EtagSchema, { value: v.etag }) : undefined,
     metadata: { ...stringMap(v.metadata, `${where}.metadata`), ...queryMd },
     options: create(StateOptionsSchema, {
