@@ -2,7 +2,8 @@
 // that name (bin/daprd, or ~/.dapr/bin/daprd linked to bin/pillion).
 import { ConfigError, buildRunConfig } from '../config/run-config.js';
 import { startSidecar } from '../runtime/sidecar.js';
-import { VERSION } from '../version.js';
+import { writeFileSync } from 'node:fs';
+import { DAPR_COMPAT_VERSION, VERSION } from '../version.js';
 import { MAIN_HELP, runHelp } from './help.js';
 import { parseArgs } from './parse-args.js';
 import { waitForOutbound } from './wait.js';
@@ -21,10 +22,13 @@ async function main(argv: string[]): Promise<number> {
     }
     args = rest;
   }
+  if (invokedAs === 'daprd') nameProcess('daprd');
   const parsed = parseArgs(args);
   if (parsed.values.get('help')) return print(runHelp(invokedAs));
-  if (parsed.values.get('version')) return print(VERSION);
-  if (parsed.values.get('build-info')) return print(`Version: ${VERSION}\nRuntime: Pillion (Node.js ${process.version})`);
+  if (parsed.values.get('version')) return print(invokedAs === 'daprd' ? DAPR_COMPAT_VERSION : VERSION);
+  if (parsed.values.get('build-info')) {
+    return print(`Version: ${invokedAs === 'daprd' ? DAPR_COMPAT_VERSION : VERSION}\nRuntime: Pillion ${VERSION} (Node.js ${process.version}), Dapr API ${DAPR_COMPAT_VERSION}`);
+  }
 
   let cfg;
   try {
@@ -49,6 +53,19 @@ async function main(argv: string[]): Promise<number> {
   process.once('SIGTERM', onSignal('SIGTERM'));
   process.once('SIGINT', onSignal('SIGINT'));
   return sidecar.stopped;
+}
+
+/**
+ * Tools find daprd by process name (`dapr list` / `dapr stop` read /proc/<pid>/comm). Setting
+ * process.title would also overwrite the command line they parse flags from, so only the
+ * comm name is changed. Linux only; elsewhere this is a no-op.
+ */
+function nameProcess(name: string): void {
+  try {
+    writeFileSync('/proc/self/comm', name);
+  } catch {
+    // not Linux, or not allowed: the name is cosmetic
+  }
 }
 
 function print(text: string, code = 0): number {

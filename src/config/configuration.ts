@@ -2,6 +2,7 @@
 // broken file stops the sidecar with the file, line and field. Pillion acts on `spec.features`
 // (reported by the metadata API) and `spec.metric.enabled`; other sections (tracing, …) are
 // accepted and listed once in the log as not used.
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { readResourceDocuments } from '../components/resource-files.js';
 import { schemaProblems } from '../components/resource-schema.js';
@@ -33,6 +34,8 @@ const configurationDoc = z.object({
 
 export async function loadConfiguration(paths: readonly string[]): Promise<DaprConfiguration> {
   if (paths.length === 0) return { features: [], unused: [] };
+  const missing = paths.filter((p) => !existsSync(p)).map((p) => `${p}: configuration file does not exist`);
+  if (missing.length) throw new ResourcesError(missing, 'configuration (--config)');
   const { docs, problems } = await readResourceDocuments(paths);
   const features = new Set<string>();
   const unused = new Set<string>();

@@ -59,6 +59,9 @@ export interface RunConfig {
   readonly wait: boolean;
 }
 
+/** "no limit" for request bodies: the largest buffer Node.js allows on 64-bit (2 GiB - 1). */
+const UNLIMITED_BODY = 2 ** 31 - 1;
+
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
     super(problems.join('\n'));
@@ -122,14 +125,16 @@ export function buildRunConfig(args: ParsedArgs, env: Env): RunConfig {
     problems.push(`--app-id: "${appId}" must not contain "||" or "."`);
   }
 
+  // The Dapr CLI passes -1 for "no limit" (any negative value) and may pass 0; both mean no
+  // limit here, capped at what one Node.js buffer can hold.
   let maxBodyBytes = parseQuantity(str('max-body-size') ?? '4Mi');
-  if (maxBodyBytes === undefined || maxBodyBytes <= 0) {
+  if (maxBodyBytes === undefined) {
     problems.push(`--max-body-size: "${str('max-body-size')}" is not a size such as 4Mi, 512Ki or 1048576`);
-  }
+  } else if (maxBodyBytes <= 0) maxBodyBytes = UNLIMITED_BODY;
   const legacyBody = int('dapr-http-max-request-size', 1, 1 << 20);
   if (legacyBody !== undefined && !args.given.has('max-body-size')) maxBodyBytes = legacyBody * 1024 * 1024;
   let maxHeaderBytes = parseQuantity(str('read-buffer-size') ?? '4Ki');
-  if (maxHeaderBytes === undefined || maxHeaderBytes <= 0) {
+  if (maxHeaderBytes === undefined) {
     problems.push(`--read-buffer-size: "${str('read-buffer-size')}" is not a size such as 4Ki`);
   }
   const legacyHeader = int('dapr-http-read-buffer-size', 1, 1 << 20);
@@ -146,7 +151,7 @@ export function buildRunConfig(args: ParsedArgs, env: Env): RunConfig {
   }
 
   let appProtocol = oneOf('app-protocol', ['http', 'https', 'grpc', 'grpcs', 'h2c'] as const);
-  if (bool('app-ssl') && appProtocol === 'http') appProtocol = 'https';
+  if (bool('app-ssl')) appProtocol = appProtocol === 'http' ? 'https' : appProtocol === 'grpc' ? 'grpcs' : appProtocol;
 
   const cfg: RunConfig = {
     appId,

@@ -64,7 +64,12 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
   const httpServers: http.Server[] = [];
   const grpcServers: GrpcServer[] = [];
   const others: Server[] = [];
-  const onDenied = (protocol: 'http' | 'grpc') => (reason: string) => metrics.auth(protocol, 'denied', reason);
+  const onDenied = (protocol: 'http' | 'grpc') => (reason: string, _what: unknown, peer: string) => {
+    metrics.auth(protocol, 'denied', reason);
+    logger.debug({ protocol, reason, peer }, 'API token check refused a request');
+  };
+  // --enable-api-logging: one line per call, like daprd's "HTTP API Called"; never headers.
+  const apiLog = cfg.enableApiLogging ? logger.child({ scope: 'pillion.runtime.api' }) : undefined;
 
   const httpOpts = {
     routes,
@@ -72,14 +77,21 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
     maxBodyBytes: cfg.maxBodyBytes,
     maxHeaderBytes: cfg.maxHeaderBytes,
     allowedOrigins: cfg.allowedOrigins,
-    observe: (route: RouteDef | undefined, method: string, status: number, start: bigint) =>
-      metrics.http(route?.path ?? '_unmatched', method, status, seconds(start)),
+    observe: (route: RouteDef | undefined, method: string, status: number, start: bigint) => {
+      const took = seconds(start);
+      metrics.http(route?.path ?? '_unmatched', method, status, took);
+      apiLog?.info({ method: `${method} ${route?.path ?? '(no route)'}`, code: status, duration: Math.round(took * 1e6) / 1e3 }, 'HTTP API Called');
+    },
     onAuthDenied: onDenied('http'),
   };
   const grpcOpts = {
     maxMessageBytes: cfg.maxBodyBytes,
     interceptors: [authInterceptor(auth, onDenied('grpc'))],
-    observe: (path: string, code: number, start: bigint) => metrics.grpc(path.slice(1), code, seconds(start)),
+    observe: (path: string, code: number, start: bigint) => {
+      const took = seconds(start);
+      metrics.grpc(path, code, took);
+      apiLog?.info({ method: path, code, duration: Math.round(took * 1e6) / 1e3 }, 'gRPC API Called');
+    },
   };
   const apiEndpoints = (port: number, kind: string): Endpoint[] =>
     cfg.unixDomainSocketDir

@@ -1,18 +1,18 @@
 // Parsers for Kubernetes resource quantities ("4Mi") and Go durations ("1m30s"), the value
 // forms daprd flags use. Pure; each returns undefined for input it cannot read.
 
-const QUANTITY = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|K|M|G|T)?$/;
+const QUANTITY = /^([+-]?\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|m|k|K|M|G|T)?$/;
 const FACTORS: Record<string, number> = {
   '': 1, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4,
-  k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12,
+  m: 1e-3, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12,
 };
 
-/** "4Mi" → 4194304 bytes; "512" → 512. */
+/** "4Mi" → 4194304 bytes; "512" → 512; "-1" → -1; "100m" (milli) → 0. */
 export function parseQuantity(text: string): number | undefined {
   const m = QUANTITY.exec(text.trim());
   if (!m) return undefined;
   const n = Number(m[1]) * FACTORS[m[2] ?? '']!;
-  return Number.isFinite(n) ? Math.floor(n) : undefined;
+  return Number.isFinite(n) ? Math.trunc(n) : undefined;
 }
 
 const UNIT_MS: Readonly<Record<string, number>> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };

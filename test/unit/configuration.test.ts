@@ -45,5 +45,5 @@ spec:
     assert.match(err.message, new RegExp(`${f}:6: spec\\.features\\[0\\]\\.enabled`));
     return true;
   });
-  await assert.rejects(loadConfiguration([join(tmpdir(), 'no-such-pillion-config.yaml')]), /does not exist/);
+  await assert.rejects(loadConfiguration([join(tmpdir(), 'no-such-pillion-config.yaml')]), /configuration file does not exist/);
 });

@@ -51,6 +51,8 @@ export interface GrpcServerOptions {
   readonly fallback?: Fallback;
 }
 
+export const UNKNOWN_METHOD_LABEL = '_unknown';
+
 export class GrpcServer {
   readonly server: http2.Http2Server;
   private readonly routes = new Map<string, Route>();
@@ -92,8 +94,11 @@ export class GrpcServer {
     const started = process.hrtime.bigint();
     const path = String(headers[':path'] ?? '');
     const peer = `${stream.session?.socket?.remoteAddress ?? ''}:${stream.session?.socket?.remotePort ?? ''}`;
+    // Metric labels only name methods we serve: arbitrary paths from callers must not create
+    // unbounded label sets.
+    const label = this.routes.has(path) ? path : UNKNOWN_METHOD_LABEL;
     const finish = (trailers: GrpcTrailers, headersSent: boolean): void => {
-      this.opts.observe?.(path, Number(trailers['grpc-status']), started);
+      this.opts.observe?.(label, Number(trailers['grpc-status']), started);
       if (stream.destroyed || stream.closed) return;
       if (headersSent) stream.sendTrailers(trailers);
       else stream.respond({ ':status': 200, 'content-type': 'application/grpc', ...trailers }, { endStream: true });
@@ -111,7 +116,7 @@ export class GrpcServer {
       if (!stream.destroyed) {
         stream.respond({ ':status': 415, 'content-type': 'text/plain; charset=utf-8', 'grpc-status': String(GrpcCode.INTERNAL), 'grpc-message': 'invalid gRPC request content-type' }, { endStream: true });
       }
-      this.opts.observe?.(path, GrpcCode.INTERNAL, started);
+      this.opts.observe?.(label, GrpcCode.INTERNAL, started);
       return;
     }
     for (const intercept of this.opts.interceptors) {
@@ -155,7 +160,7 @@ export class GrpcServer {
       if (!done) {
         done = true;
         clearTimeout(timer);
-        this.opts.observe?.(path, GrpcCode.CANCELLED, process.hrtime.bigint());
+        finish({ 'grpc-status': String(GrpcCode.CANCELLED) }, headersSent); // only records it: the stream is gone
       }
       abort.abort();
     });
