@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import type { Server } from 'node:net';
 import http from 'node:http';
 import { loadComponents } from '../components/loader.js';
-import { loadConfiguration } from '../config/configuration.js';
 import type { RunConfig } from '../config/run-config.js';
 import { createHttpServer } from '../api/http/server.js';
 import { healthRoutes, metadataRoutes } from '../api/http/routes-metadata.js';
@@ -30,16 +29,19 @@ export interface Sidecar {
   stop(reason: string, code?: number): Promise<void>;
 }
 
-const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
+const seconds = (start: number): number => (performance.now() - start) / 1000;
 
 export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, string | undefined>>, log?: Logger): Promise<Sidecar> {
-  const t0 = process.hrtime.bigint();
+  const t0 = performance.now();
   const logger = log ?? createLogger({ appId: cfg.appId, level: cfg.logLevel, json: cfg.logAsJson });
   logger.info(`Starting Pillion runtime -- app id: ${cfg.appId}, mode: ${cfg.mode}`);
   if (cfg.ignoredFlags.length) {
     logger.warn(`Ignoring flags Pillion does not implement (control-plane features): ${cfg.ignoredFlags.map((f) => '--' + f).join(', ')}`);
   }
-  const configuration = await loadConfiguration(cfg.configPaths);
+  // Loaded only when --config is given (it brings the YAML and schema libraries).
+  const configuration = cfg.configPaths.length
+    ? await (await import('../config/configuration.js')).loadConfiguration(cfg.configPaths)
+    : { features: [], unused: [] as string[], metricsEnabled: undefined };
   if (configuration.unused.length) logger.info(`Configuration sections not used by Pillion: ${configuration.unused.join(', ')}`);
   const metricsEnabled = cfg.metrics.enabled && configuration.metricsEnabled !== false;
   const metrics = createMetrics(cfg.appId);
@@ -77,7 +79,7 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
     maxBodyBytes: cfg.maxBodyBytes,
     maxHeaderBytes: cfg.maxHeaderBytes,
     allowedOrigins: cfg.allowedOrigins,
-    observe: (route: RouteDef | undefined, method: string, status: number, start: bigint) => {
+    observe: (route: RouteDef | undefined, method: string, status: number, start: number) => {
       const took = seconds(start);
       metrics.http(route?.path ?? '_unmatched', method, status, took);
       apiLog?.info({ method: `${method} ${route?.path ?? '(no route)'}`, code: status, duration: Math.round(took * 1e6) / 1e3 }, 'HTTP API Called');
@@ -87,7 +89,7 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
   const grpcOpts = {
     maxMessageBytes: cfg.maxBodyBytes,
     interceptors: [authInterceptor(auth, onDenied('grpc'))],
-    observe: (path: string, code: number, start: bigint) => {
+    observe: (path: string, code: number, start: number) => {
       const took = seconds(start);
       metrics.grpc(path, code, took);
       apiLog?.info({ method: path, code, duration: Math.round(took * 1e6) / 1e3 }, 'gRPC API Called');

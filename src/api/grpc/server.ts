@@ -41,7 +41,8 @@ export type Interceptor = (headers: IncomingHttpHeaders, path: string, peer: str
 export type Fallback = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, path: string) => boolean;
 
 export interface CallObserver {
-  (path: string, code: number, startedAt: bigint): void;
+  /** startedAt: performance.now() when the call arrived */
+  (path: string, code: number, startedAt: number): void;
 }
 
 export interface GrpcServerOptions {
@@ -91,7 +92,7 @@ export class GrpcServer {
   }
 
   private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[]): void {
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     const path = String(headers[':path'] ?? '');
     const peer = `${stream.session?.socket?.remoteAddress ?? ''}:${stream.session?.socket?.remotePort ?? ''}`;
     // Metric labels only name methods we serve: arbitrary paths from callers must not create

@@ -3,11 +3,8 @@
 import type { IncomingMessage } from 'node:http';
 import { DaprError } from '../../errors/table.js';
 
-const EMPTY = Buffer.alloc(0);
-
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = req.headers['content-length'];
-  if (declared === undefined && req.headers['transfer-encoding'] === undefined) return Promise.resolve(EMPTY);
   if (declared !== undefined && Number(declared) > limit) return Promise.reject(tooLarge(limit));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

@@ -7,14 +7,16 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import FindMyWay from 'find-my-way';
 import { DaprError } from '../../errors/table.js';
-import { API_TOKEN_HEADER, type ApiTokenCheck, type Verdict } from '../../security/api-token.js';
+import type { ApiTokenCheck, Verdict } from '../../security/api-token.js';
 import { readBody } from './body.js';
+import { ApiRequest, scanRawHeaders, stripToken } from './incoming.js';
 import { createCors } from './cors.js';
 import { toHttp, UNAUTHORIZED } from './errors.js';
 import type { HttpResponse, RouteDef } from './types.js';
 
 export interface HttpObserver {
-  (route: RouteDef | undefined, method: string, status: number, startedAt: bigint): void;
+  /** startedAt: performance.now() when the request arrived */
+  (route: RouteDef | undefined, method: string, status: number, startedAt: number): void;
 }
 
 export interface HttpServerOptions {
@@ -28,6 +30,8 @@ export interface HttpServerOptions {
 }
 
 const EMPTY_QUERY = new URLSearchParams();
+const EMPTY_BODY = Buffer.alloc(0);
+const NO_APP_ID = new DaprError('ERR_DIRECT_INVOKE_NO_APP_ID', 'failed getting app id either from the URL path or the header dapr-app-id');
 
 export function createHttpServer(opts: HttpServerOptions): http.Server {
   const router = FindMyWay({ ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, caseSensitive: true });
@@ -36,7 +40,7 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
 
   const server = http.createServer(
     { maxHeaderSize: opts.maxHeaderBytes, keepAliveTimeout: 65_000, requestTimeout: 0 },
-    (req, res) => void handle(req, res),
+    handle,
   );
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
@@ -51,18 +55,18 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
     );
   });
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const started = process.hrtime.bigint();
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const started = performance.now();
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
-    if (cors?.handle(req, res)) return opts.observe?.(undefined, method, 204, started);
+    if (cors?.handle(req, res)) return opts.observe?.(undefined, method, 200, started);
     const qi = url.indexOf('?');
-    const path = qi >= 0 ? url.slice(0, qi) : url;
-    const found = router.find(method as never, path);
+    const found = router.find(method as never, qi >= 0 ? url.slice(0, qi) : url);
     const route = found?.store as RouteDef | undefined;
+    const scan = scanRawHeaders(req.rawHeaders);
 
     if (opts.auth.enabled && !route?.authExempt) {
-      const verdict = opts.auth.check(firstHeader(req, API_TOKEN_HEADER));
+      const verdict = opts.auth.check(scan.token);
       if (verdict !== 'allow') {
         opts.onAuthDenied?.(verdict, route, req.socket.remoteAddress ?? '');
         req.resume();
@@ -70,32 +74,29 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
       }
     }
     // Whatever happens next, the caller's token goes no further than this point.
-    delete req.headers[API_TOKEN_HEADER];
-
-    let result: HttpResponse;
-    try {
-      if (!route) {
-        // daprd sends every unmatched path or method to service invocation, which without a
-        // target app answers 404 ERR_DIRECT_INVOKE; we answer the same.
-        req.resume();
-        throw new DaprError('ERR_DIRECT_INVOKE_NO_APP_ID', 'failed getting app id either from the URL path or the header dapr-app-id');
-      }
-      result = await route.handler({
-        method,
-        params: found!.params,
-        query: qi >= 0 ? new URLSearchParams(url.slice(qi + 1)) : EMPTY_QUERY,
-        headers: req.headers,
-        body: await readBody(req, opts.maxBodyBytes),
-        peer: req.socket.remoteAddress ?? '',
-      });
-    } catch (err) {
-      result = toHttp(err);
-      if (err instanceof DaprError && err.code === 'ERR_BODY_TOO_LARGE') res.setHeader('connection', 'close');
+    if (scan.token !== undefined) stripToken(req);
+    if (!route) {
+      // daprd sends every unmatched path or method to service invocation, which without a
+      // target app answers 404 ERR_DIRECT_INVOKE; we answer the same.
+      req.resume();
+      return send(res, toHttp(NO_APP_ID), route, method, started);
     }
-    send(res, result, route, method, started);
+    const query = qi >= 0 ? new URLSearchParams(url.slice(qi + 1)) : EMPTY_QUERY;
+    const run = (body: Buffer) => route.handler(new ApiRequest(req, method, found!.params, query, body));
+    const fail = (err: unknown): void => {
+      if (err instanceof DaprError && err.code === 'ERR_BODY_TOO_LARGE') res.setHeader('connection', 'close');
+      send(res, toHttp(err), route, method, started);
+    };
+    try {
+      const result = scan.hasBody ? readBody(req, opts.maxBodyBytes).then(run) : run(EMPTY_BODY);
+      if (result instanceof Promise) result.then((r) => send(res, r, route, method, started), fail);
+      else send(res, result, route, method, started);
+    } catch (err) {
+      fail(err);
+    }
   }
 
-  function send(res: ServerResponse, r: HttpResponse, route: RouteDef | undefined, method: string, started: bigint): void {
+  function send(res: ServerResponse, r: HttpResponse, route: RouteDef | undefined, method: string, started: number): void {
     if (!res.destroyed) {
       const length = r.body === undefined ? 0 : typeof r.body === 'string' ? Buffer.byteLength(r.body) : r.body.length;
       res.writeHead(r.status, r.status === 204 ? r.headers : { ...r.headers, 'content-length': length });
@@ -105,12 +106,4 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
   }
 
   return server;
-}
-
-/** First value of a header, as daprd reads it (Node joins repeated custom headers with ", "). */
-function firstHeader(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  if (typeof v !== 'string') return v?.[0];
-  if (!v.includes(', ')) return v;
-  return req.headersDistinct[name]?.[0];
 }

@@ -1,0 +1,53 @@
+// One pass over a request's raw headers for what the pipeline needs before routing: the API
+// token (first value, as daprd reads it) and whether a body follows. Reading rawHeaders
+// avoids building Node's lowercased `req.headers` object on the hot path; handlers that need
+// headers get them lazily (see ApiRequest), with the token already removed.
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { API_TOKEN_HEADER } from '../../security/api-token.js';
+import type { HttpRequest } from './types.js';
+
+export interface RawScan {
+  readonly token: string | undefined;
+  readonly hasBody: boolean;
+}
+
+const eq = (name: string, lower: string): boolean => name.length === lower.length && name.toLowerCase() === lower;
+
+export function scanRawHeaders(raw: readonly string[]): RawScan {
+  let token: string | undefined;
+  let hasBody = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (token === undefined && eq(name, API_TOKEN_HEADER)) token = raw[i + 1];
+    else if (!hasBody && (eq(name, 'content-length') ? raw[i + 1] !== '0' : eq(name, 'transfer-encoding'))) hasBody = true;
+  }
+  return { token, hasBody };
+}
+
+/** Removes every dapr-api-token from the request, raw and parsed, so nothing downstream can
+ * read or forward it. */
+export function stripToken(req: IncomingMessage): void {
+  const raw = req.rawHeaders;
+  for (let i = raw.length - 2; i >= 0; i -= 2) if (eq(raw[i]!, API_TOKEN_HEADER)) raw.splice(i, 2);
+}
+
+/** The request handed to route handlers; `headers` is built only if a handler asks. */
+export class ApiRequest implements HttpRequest {
+  constructor(
+    private readonly req: IncomingMessage,
+    readonly method: string,
+    readonly params: Readonly<Record<string, string | undefined>>,
+    readonly query: URLSearchParams,
+    readonly body: Buffer,
+  ) {}
+
+  get headers(): IncomingHttpHeaders {
+    const h = this.req.headers;
+    delete h[API_TOKEN_HEADER];
+    return h;
+  }
+
+  get peer(): string {
+    return this.req.socket.remoteAddress ?? '';
+  }
+}
