@@ -1,23 +1,15 @@
 // gRPC-over-HTTP/2 basics shared by the load generator, the bare server and run.ts:
-// the 5-byte length-prefixed message frame and the GetState request bytes.
+// the GetState request bytes (framed by the server's own encoder) and a one-off unary call.
 import { create, toBinary } from '@bufbuild/protobuf';
 import { connect } from 'node:http2';
+import { encodeFrame } from '../src/api/grpc/framing.js';
 import { GetStateRequestSchema } from '../src/gen/dapr/proto/runtime/v1/state_pb.js';
 
 export const GET_STATE_PATH = '/dapr.proto.runtime.v1.Dapr/GetState';
 
-/** [compressed flag = 0][uint32 big-endian length][message] */
-export function frame(message: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(5 + message.length);
-  out[0] = 0;
-  out.writeUInt32BE(message.length, 1);
-  out.set(message, 5);
-  return out;
-}
-
 /** The framed request every call sends: GetState {storeName:"statestore", key:"k"}. */
 export function getStateRequestFrame(): Buffer {
-  return frame(toBinary(GetStateRequestSchema, create(GetStateRequestSchema, { storeName: 'statestore', key: 'k' })));
+  return encodeFrame(toBinary(GetStateRequestSchema, create(GetStateRequestSchema, { storeName: 'statestore', key: 'k' })));
 }
 
 /**
