@@ -23,6 +23,17 @@ export const BUILTIN_COMPONENTS: readonly CatalogueEntry[] = [
     factory: async (spec, ctx) => (await import('./state-sqlite.js')).createSqliteStateStore(spec, ctx),
   },
   {
+    type: 'state.redis',
+    versions: ['v1'],
+    factory: async (spec, ctx) => (await import('./state-redis.js')).createRedisStateStore(spec, ctx),
+  },
+  {
+    type: 'state.postgresql',
+    // v2 is daprd's newer table layout; Pillion keeps its own schema, so only v1 is offered.
+    versions: ['v1'],
+    factory: async (spec, ctx) => (await import('./state-postgresql.js')).createPostgresStateStore(spec, ctx),
+  },
+  {
     type: 'secretstores.local.file',
     versions: ['v1'],
     factory: async (spec, ctx) =>

@@ -10,13 +10,16 @@
 import { randomUUID } from 'node:crypto';
 import { MetadataReader } from './metadata-values.js';
 import { openSqlite, parseConnectionString, type SqliteDatabase } from './sqlite-connection.js';
+import { sqliteQuery } from './state-sqlite-query.js';
 import { deleteMode, expiryFrom, expiryMetadata, STATE_FEATURES, writeMode } from './state-semantics.js';
 import {
   ETagMismatchError,
   type ComponentContext,
   type ComponentSpec,
+  type QueryResult,
   type StateDelete,
   type StateItem,
+  type StateQuery,
   type StateStore,
   type StoredValue,
   type TransactionOp,
@@ -40,7 +43,7 @@ interface WriteParams {
 
 export class SqliteStateStore implements StateStore {
   readonly kind = 'state' as const;
-  readonly features = STATE_FEATURES;
+  readonly features: readonly string[] = Object.freeze([...STATE_FEATURES, 'QUERY_API']);
   // Statements are prepared once; GET (the benchmark hot path) is one bound lookup.
   private readonly sGet;
   private readonly sUpsert;
@@ -53,7 +56,7 @@ export class SqliteStateStore implements StateStore {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
-  constructor(private readonly db: SqliteDatabase, table: string, cleanupMs: number) {
+  constructor(private readonly db: SqliteDatabase, private readonly table: string, cleanupMs: number) {
     const t = `"${table}"`; // validated identifier, safe to quote
     const live = `(expiration_time IS NULL OR expiration_time > @now)`;
     const cols = `(key, value, etag, expiration_time, update_time) VALUES (@key, @value, @etag, @exp, @now)`;
@@ -112,6 +115,10 @@ export class SqliteStateStore implements StateStore {
     // IMMEDIATE takes the write lock up front, so two processes cannot both read under a shared
     // lock and then deadlock upgrading it (SQLITE_BUSY mid-transaction).
     this.txn.immediate(ops, Date.now());
+  }
+
+  async query(keyPrefix: string, q: StateQuery): Promise<QueryResult> {
+    return sqliteQuery(this.db, this.table, keyPrefix, q);
   }
 
   /** Deletes expired rows; returns how many. Exposed for tests and manual maintenance. */

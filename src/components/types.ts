@@ -69,6 +69,43 @@ export class ETagInvalidError extends Error {
   }
 }
 
+/** A scalar a query filter compares with (values must be JSON for querying). */
+export type QueryScalar = string | number | boolean | null;
+
+/**
+ * Comparisons compare only values of the same JSON type (1 never equals "1"); NEQ is the
+ * negation of EQ, so it also matches documents without the field.
+ */
+export type QueryComparison = 'EQ' | 'NEQ' | 'GT' | 'GTE' | 'LT' | 'LTE';
+
+/** Dapr's state query filter, parsed: paths are the dot-separated field names, split. */
+export type QueryFilter =
+  | { readonly op: QueryComparison; readonly path: readonly string[]; readonly value: QueryScalar }
+  | { readonly op: 'IN'; readonly path: readonly string[]; readonly values: readonly QueryScalar[] }
+  | { readonly op: 'AND' | 'OR'; readonly filters: readonly QueryFilter[] };
+
+export interface QuerySort {
+  readonly path: readonly string[];
+  readonly order: 'ASC' | 'DESC';
+}
+
+/** A validated state query (see src/core/state-query.ts for the JSON form). */
+export interface StateQuery {
+  readonly filter?: QueryFilter;
+  readonly sort: readonly QuerySort[];
+  /** 0 = no limit */
+  readonly limit: number;
+  /** rows to skip (decoded page token) */
+  readonly offset: number;
+}
+
+export interface QueryResult {
+  /** full stored keys (with the prefix) */
+  readonly items: ReadonlyArray<{ readonly key: string; readonly value: Uint8Array; readonly etag: string }>;
+  /** offset of the next page; undefined when this page is the last */
+  readonly nextOffset?: number;
+}
+
 export interface StateStore {
   readonly kind: 'state';
   /** Dapr feature names reported by the metadata API, e.g. ETAG, TRANSACTIONAL, TTL */
@@ -79,6 +116,11 @@ export interface StateStore {
   delete(req: StateDelete): Promise<void>;
   /** all-or-nothing */
   transact(ops: readonly TransactionOp[]): Promise<void>;
+  /**
+   * The state query API (feature QUERY_API): JSON values among the keys starting with
+   * `keyPrefix`. Stores without it leave it out.
+   */
+  query?(keyPrefix: string, q: StateQuery): Promise<QueryResult>;
   close(): Promise<void>;
 }
 

@@ -7,16 +7,21 @@ import { z } from 'zod';
 import { readResourceDocuments } from '../components/resource-files.js';
 import { schemaProblems } from '../components/resource-schema.js';
 import { ResourcesError } from '../components/types.js';
+import type { ApiAccessRules, ApiRule } from '../security/api-access.js';
 
 export interface DaprConfiguration {
   readonly features: readonly string[];
   /** undefined = not set by any file */
   readonly metricsEnabled?: boolean;
+  /** spec.api.allowed / spec.api.denied (merged over every file); undefined = none */
+  readonly api?: ApiAccessRules;
   /** spec sections present but without effect in Pillion, e.g. "tracing" */
   readonly unused: readonly string[];
 }
 
-const USED = new Set(['features', 'metric', 'metrics']);
+const USED = new Set(['features', 'metric', 'metrics', 'api']);
+
+const apiRule = z.object({ name: z.string().min(1), version: z.string().min(1), protocol: z.enum(['http', 'grpc', 'HTTP', 'gRPC', 'GRPC']).optional() });
 
 const configurationDoc = z.object({
   apiVersion: z.literal('dapr.io/v1alpha1'),
@@ -27,6 +32,7 @@ const configurationDoc = z.object({
       features: z.array(z.object({ name: z.string().min(1), enabled: z.boolean() })).nullish(),
       metric: z.object({ enabled: z.boolean().optional() }).passthrough().nullish(),
       metrics: z.object({ enabled: z.boolean().optional() }).passthrough().nullish(),
+      api: z.object({ allowed: z.array(apiRule).nullish(), denied: z.array(apiRule).nullish() }).passthrough().nullish(),
     })
     .passthrough()
     .nullish(),
@@ -40,6 +46,8 @@ export async function loadConfiguration(paths: readonly string[]): Promise<DaprC
   const features = new Set<string>();
   const unused = new Set<string>();
   let metricsEnabled: boolean | undefined;
+  const allowed: ApiRule[] = [];
+  const denied: ApiRule[] = [];
   for (const doc of docs) {
     const parsed = configurationDoc.safeParse(doc.value);
     if (!parsed.success) {
@@ -50,8 +58,11 @@ export async function loadConfiguration(paths: readonly string[]): Promise<DaprC
     for (const f of spec.features ?? []) if (f.enabled) features.add(f.name);
     const metric = spec.metric ?? spec.metrics;
     if (metric?.enabled !== undefined) metricsEnabled = metric.enabled;
+    allowed.push(...(spec.api?.allowed ?? []));
+    denied.push(...(spec.api?.denied ?? []));
     for (const k of Object.keys(spec)) if (!USED.has(k)) unused.add(k);
   }
   if (problems.length) throw new ResourcesError(problems, 'configuration (--config)');
-  return { features: [...features], metricsEnabled, unused: [...unused] };
+  const api = allowed.length || denied.length ? { allowed, denied } : undefined;
+  return { features: [...features], metricsEnabled, api, unused: [...unused] };
 }

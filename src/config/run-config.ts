@@ -15,6 +15,23 @@ export interface PortSetting {
   readonly explicit: boolean;
 }
 
+export interface JwtConfig {
+  /** JWKS file path or URL */
+  readonly jwks?: string;
+  readonly oidcIssuer?: string;
+  readonly issuer: string;
+  readonly audience: readonly string[];
+  readonly hsSecretFile?: string;
+}
+
+export interface ApiAuthConfig {
+  /** --api-token-file or DAPR_API_TOKEN_FILE; when set, DAPR_API_TOKEN is not used */
+  readonly tokenFile?: string;
+  readonly jwt?: JwtConfig;
+  readonly allowBearer: boolean;
+  readonly auditOnly: boolean;
+}
+
 export interface RunConfig {
   readonly appId: string;
   readonly appPort?: number;
@@ -51,6 +68,10 @@ export interface RunConfig {
   readonly apiToken?: string;
   /** APP_API_TOKEN: passed through to the app process; used by the app channel */
   readonly appApiToken?: string;
+  /** APP_API_TOKEN_FILE: app token(s) loaded and reloaded from a file (takes precedence over APP_API_TOKEN) */
+  readonly appApiTokenFile?: string;
+  /** beyond DAPR_API_TOKEN: token files, JWTs, bearer, audit-only (see docs/security.md) */
+  readonly apiAuth: ApiAuthConfig;
   /** $PILLION_HOME (default ~/.pillion) */
   readonly dataDir: string;
   readonly appCommand: readonly string[];
@@ -153,6 +174,33 @@ export function buildRunConfig(args: ParsedArgs, env: Env): RunConfig {
   let appProtocol = oneOf('app-protocol', ['http', 'https', 'grpc', 'grpcs', 'h2c'] as const);
   if (bool('app-ssl')) appProtocol = appProtocol === 'http' ? 'https' : appProtocol === 'grpc' ? 'grpcs' : appProtocol;
 
+  const tokenFile = str('api-token-file') || env.DAPR_API_TOKEN_FILE || undefined;
+  const jwks = str('api-token-jwks') || undefined;
+  const oidcIssuer = str('api-token-oidc-issuer') || undefined;
+  const hsSecretFile = str('api-token-hs-secret-file') || undefined;
+  let jwt: JwtConfig | undefined;
+  if (jwks || oidcIssuer || hsSecretFile) {
+    const issuer = str('api-token-issuer') || oidcIssuer;
+    if (jwks && oidcIssuer) problems.push('--api-token-jwks and --api-token-oidc-issuer: give one of them (the issuer\'s discovery document names its key set)');
+    if (!issuer) problems.push('--api-token-issuer is required with --api-token-jwks or --api-token-hs-secret-file (tokens from any issuer would be accepted)');
+    for (const [flag, url] of [['api-token-jwks', jwks], ['api-token-oidc-issuer', oidcIssuer]] as const) {
+      if (!url || (flag === 'api-token-jwks' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(url))) continue;
+      try {
+        const u = new URL(url);
+        const loopback = u.hostname === '127.0.0.1' || u.hostname === 'localhost' || u.hostname === '[::1]';
+        if (u.protocol !== 'https:' && !(u.protocol === 'http:' && loopback)) problems.push(`--${flag}: "${url}" must be an https:// URL (http:// only for 127.0.0.1, localhost, [::1])`);
+      } catch {
+        problems.push(`--${flag}: "${url}" is not a URL`);
+      }
+    }
+    const audience = list('api-token-audience').filter(Boolean);
+    jwt = { jwks, oidcIssuer, issuer: issuer ?? '', audience: audience.length ? audience : [appId], hsSecretFile };
+  } else {
+    for (const n of ['api-token-issuer', 'api-token-audience']) {
+      if (args.given.has(n)) problems.push(`--${n} needs --api-token-jwks, --api-token-oidc-issuer or --api-token-hs-secret-file`);
+    }
+  }
+
   const cfg: RunConfig = {
     appId,
     appPort: port('app-port'),
@@ -191,6 +239,8 @@ export function buildRunConfig(args: ParsedArgs, env: Env): RunConfig {
     unixDomainSocketDir: str('unix-domain-socket') || undefined,
     apiToken: env.DAPR_API_TOKEN || undefined,
     appApiToken: env.APP_API_TOKEN || undefined,
+    appApiTokenFile: env.APP_API_TOKEN_FILE || undefined,
+    apiAuth: { tokenFile, jwt, allowBearer: bool('api-token-allow-bearer'), auditOnly: bool('api-token-audit-only') },
     dataDir: dataDirFrom(env),
     appCommand: [...args.rest],
     ignoredFlags: [...args.given].filter((n) => FLAG_BY_NAME.get(n)?.use === 'ignore'),

@@ -54,12 +54,18 @@ export const ERRORS = {
   /** ETag the store cannot parse (Dapr answers 400 / InvalidArgument). */
   ERR_STATE_SAVE_ETAG_INVALID: { http: 400, grpc: GrpcCode.INVALID_ARGUMENT, wire: 'ERR_STATE_SAVE' },
   ERR_STATE_DELETE_ETAG_INVALID: { http: 400, grpc: GrpcCode.INVALID_ARGUMENT, wire: 'ERR_STATE_DELETE' },
+  ERR_STATE_QUERY: { http: 500, grpc: GrpcCode.INTERNAL },
+  /** query on a store without the query API (daprd: ERR_STATE_STORE_NOT_SUPPORTED, 500 / Internal) */
+  ERR_STATE_QUERY_UNSUPPORTED: { http: 500, grpc: GrpcCode.INTERNAL, wire: 'ERR_STATE_STORE_NOT_SUPPORTED' },
   ERR_NOT_SUPPORTED_STATE_OPERATION: { http: 400, grpc: GrpcCode.UNIMPLEMENTED },
 
   ERR_SECRET_STORES_NOT_CONFIGURED: { http: 500, grpc: GrpcCode.FAILED_PRECONDITION },
   /** 401 is a Dapr quirk kept for compatibility (gRPC InvalidArgument). */
   ERR_SECRET_STORE_NOT_FOUND: { http: 401, grpc: GrpcCode.INVALID_ARGUMENT },
   ERR_SECRET_GET: { http: 500, grpc: GrpcCode.INTERNAL },
+
+  /** a valid API token whose JWT `scope` claim does not include the called API */
+  ERR_PERMISSION_DENIED: { http: 403, grpc: GrpcCode.PERMISSION_DENIED },
 
   /** no target app id: daprd's answer for every path no API route matches */
   ERR_DIRECT_INVOKE_NO_APP_ID: { http: 404, grpc: GrpcCode.NOT_FOUND, wire: 'ERR_DIRECT_INVOKE' },

@@ -2,12 +2,24 @@
 // daprd keep working. Label children are cached per (route, method, status) so that the
 // per-request cost is a map lookup and an increment.
 import client from 'prom-client';
+import type { Tally } from '../security/tally.js';
+
+export type { Tally };
 
 export interface Metrics {
   readonly registry: client.Registry;
   http(path: string, method: string, status: number, seconds: number): void;
   grpc(method: string, code: number, seconds: number): void;
   auth(protocol: 'http' | 'grpc', result: 'allowed' | 'denied', reason: string): void;
+  /** a plain counter cell for allowed checks, added to pillion_api_auth_total at scrape time
+   * (the hot path only does `tally.n++`) */
+  authAllowedTally(protocol: 'http' | 'grpc', reason: string): Tally;
+  tokenReload(result: 'success' | 'error'): void;
+  jwksFetch(result: 'success' | 'error'): void;
+  /** JWT verification cache hits and misses, read at scrape time */
+  readonly jwtCache: { readonly hits: Tally; readonly misses: Tally };
+  /** number of static API tokens currently accepted, read at scrape time */
+  setTokensLoaded(read: () => number): void;
   componentLoaded(type: string, success: boolean): void;
 }
 
@@ -22,7 +34,40 @@ export function createMetrics(appId: string): Metrics {
   const httpLatency = new client.Histogram({ name: 'dapr_http_server_latency', help: 'HTTP request end-to-end latency in the server (ms)', labelNames: ['method', 'path', 'status'], buckets: LATENCY_MS, registers: [registry] });
   const grpcCount = new client.Counter({ name: 'dapr_grpc_io_server_completed_rpcs', help: 'Count of RPCs by method and status', labelNames: ['grpc_server_method', 'grpc_server_status'], registers: [registry] });
   const grpcLatency = new client.Histogram({ name: 'dapr_grpc_io_server_server_latency', help: 'Server latency in msecs', labelNames: ['grpc_server_method', 'grpc_server_status'], buckets: LATENCY_MS, registers: [registry] });
-  const authTotal = new client.Counter({ name: 'pillion_api_auth_total', help: 'API token checks by protocol, result and reason', labelNames: ['protocol', 'result', 'reason'], registers: [registry] });
+  // Allowed checks are counted in plain tallies and folded in here when scraped.
+  const allowedTallies: Array<{ labels: { protocol: string; result: string; reason: string }; tally: Tally; reported: number }> = [];
+  const authTotal = new client.Counter({
+    name: 'pillion_api_auth_total', help: 'API token checks by protocol, result and reason', labelNames: ['protocol', 'result', 'reason'], registers: [registry],
+    collect() {
+      for (const a of allowedTallies) {
+        const delta = a.tally.n - a.reported;
+        if (delta > 0) this.inc(a.labels, delta);
+        a.reported = a.tally.n;
+      }
+    },
+  });
+  const reloads = new client.Counter({ name: 'pillion_api_token_reloads_total', help: 'Reloads of API token files (result: success, or error = unreadable or empty file, last good tokens kept)', labelNames: ['result'], registers: [registry] });
+  const jwks = new client.Counter({ name: 'pillion_jwks_fetches_total', help: 'Loads of the JWT verification key set (URL fetch or file read) by result', labelNames: ['result'], registers: [registry] });
+  const jwtCache = { hits: { n: 0 }, misses: { n: 0 } };
+  const tallyCounter = (name: string, help: string, tally: Tally): void => {
+    let reported = 0;
+    new client.Counter({
+      name, help, registers: [registry],
+      collect() {
+        if (tally.n > reported) this.inc(tally.n - reported);
+        reported = tally.n;
+      },
+    });
+  };
+  tallyCounter('pillion_jwt_cache_hits_total', 'JWT checks answered from the verified-token cache', jwtCache.hits);
+  tallyCounter('pillion_jwt_cache_misses_total', 'JWT checks that needed a signature verification', jwtCache.misses);
+  let tokensLoaded: () => number = () => 0;
+  new client.Gauge({
+    name: 'pillion_api_tokens_loaded', help: 'Static API tokens currently accepted (DAPR_API_TOKEN or token file lines)', registers: [registry],
+    collect() {
+      this.set(tokensLoaded());
+    },
+  });
   const loaded = new client.Counter({ name: 'dapr_runtime_component_loaded', help: 'Number of successfully loaded components', labelNames: ['type', 'success'], registers: [registry] });
 
   type Child = { inc(): void };
@@ -58,6 +103,21 @@ export function createMetrics(appId: string): Metrics {
       let c = authChildren.get(key);
       if (!c) authChildren.set(key, (c = authTotal.labels({ protocol, result, reason })));
       c.inc();
+    },
+    authAllowedTally(protocol, reason) {
+      const tally: Tally = { n: 0 };
+      allowedTallies.push({ labels: { protocol, result: 'allowed', reason }, tally, reported: 0 });
+      return tally;
+    },
+    tokenReload(result) {
+      reloads.inc({ result });
+    },
+    jwksFetch(result) {
+      jwks.inc({ result });
+    },
+    jwtCache,
+    setTokensLoaded(read) {
+      tokensLoaded = read;
     },
     componentLoaded(type, success) {
       loaded.inc({ type, success: String(success) });

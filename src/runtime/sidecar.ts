@@ -16,7 +16,7 @@ import { authInterceptor } from '../api/grpc/auth.js';
 import { registerDaprService } from '../api/grpc/dapr-service.js';
 import { registerReflection } from '../api/grpc/reflection.js';
 import { Dapr } from '../gen/dapr/proto/runtime/v1/dapr_pb.js';
-import { createApiTokenCheck } from '../security/api-token.js';
+import { setupAuth } from '../security/auth-setup.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { buildCoreContext, type RuntimeState } from './core-context.js';
@@ -41,11 +41,33 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
   // Loaded only when --config is given (it brings the YAML and schema libraries).
   const configuration = cfg.configPaths.length
     ? await (await import('../config/configuration.js')).loadConfiguration(cfg.configPaths)
-    : { features: [], unused: [] as string[], metricsEnabled: undefined };
+    : { features: [], unused: [] as string[], metricsEnabled: undefined, api: undefined };
   if (configuration.unused.length) logger.info(`Configuration sections not used by Pillion: ${configuration.unused.join(', ')}`);
   const metricsEnabled = cfg.metrics.enabled && configuration.metricsEnabled !== false;
   const metrics = createMetrics(cfg.appId);
-  const auth = createApiTokenCheck(cfg.apiToken);
+  // Refusals: one audit line each (rate-limited inside), never the token.
+  const auditLog = logger.child({ scope: 'pillion.runtime.audit' });
+  const auth = setupAuth({
+    envToken: cfg.apiToken,
+    tokenFile: cfg.apiAuth.tokenFile,
+    jwt: cfg.apiAuth.jwt,
+    allowBearer: cfg.apiAuth.allowBearer,
+    auditOnly: cfg.apiAuth.auditOnly,
+    apiRules: configuration.api,
+    appToken: cfg.appApiToken,
+    appTokenFile: cfg.appApiTokenFile,
+    log: { info: (m) => logger.info(m), warn: (m) => logger.warn(m) },
+    audit: (fields, msg) => auditLog.warn(fields, msg),
+    metrics: {
+      onDenied: (protocol, reason) => metrics.auth(protocol, 'denied', reason),
+      allowedTally: (protocol, kind) => metrics.authAllowedTally(protocol, kind === 'jwt' ? 'jwt' : 'static_token'),
+      tokenReload: (r) => metrics.tokenReload(r),
+      jwksFetch: (r) => metrics.jwksFetch(r),
+      jwtCache: metrics.jwtCache,
+      setTokensLoaded: (read) => metrics.setTokensLoaded(read),
+    },
+  });
+  await auth.ready;
 
   const loaded = await loadComponents({ resourcesPaths: cfg.resourcesPaths, appId: cfg.appId, dataDir: cfg.dataDir, env });
   for (const c of loaded.components) {
@@ -66,16 +88,13 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
   const httpServers: http.Server[] = [];
   const grpcServers: GrpcServer[] = [];
   const others: Server[] = [];
-  const onDenied = (protocol: 'http' | 'grpc') => (reason: string, _what: unknown, peer: string) => {
-    metrics.auth(protocol, 'denied', reason);
-    logger.debug({ protocol, reason, peer }, 'API token check refused a request');
-  };
   // --enable-api-logging: one line per call, like daprd's "HTTP API Called"; never headers.
   const apiLog = cfg.enableApiLogging ? logger.child({ scope: 'pillion.runtime.api' }) : undefined;
 
   const httpOpts = {
     routes,
-    auth,
+    auth: auth.http,
+    apiAllowed: auth.apiAllowed,
     maxBodyBytes: cfg.maxBodyBytes,
     maxHeaderBytes: cfg.maxHeaderBytes,
     allowedOrigins: cfg.allowedOrigins,
@@ -84,11 +103,10 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
       metrics.http(route?.path ?? '_unmatched', method, status, took);
       apiLog?.info({ method: `${method} ${route?.path ?? '(no route)'}`, code: status, duration: Math.round(took * 1e6) / 1e3 }, 'HTTP API Called');
     },
-    onAuthDenied: onDenied('http'),
   };
   const grpcOpts = {
     maxMessageBytes: cfg.maxBodyBytes,
-    interceptors: [authInterceptor(auth, onDenied('grpc'))],
+    interceptors: [authInterceptor(auth.grpc, auth.apiAllowed)],
     observe: (path: string, code: number, start: number) => {
       const took = seconds(start);
       metrics.grpc(path, code, took);
@@ -108,7 +126,7 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
       logger.info(`HTTP server is running on ${describe(ep)}`);
     }
     if (cfg.allowedOrigins.length) logger.info(`Enabled CORS HTTP middleware (allowed origins: ${cfg.allowedOrigins.join(',')})`);
-    if (auth.enabled) logger.info(`Enabled token authentication on HTTP server (token fingerprint ${auth.fingerprint})`);
+    if (auth.description) logger.info(`Enabled token authentication on HTTP server (${auth.description})`);
     for (const ep of apiEndpoints(cfg.grpcPort, 'grpc')) {
       const g = new GrpcServer(grpcOpts);
       registerDaprService(g, ctx);
@@ -117,7 +135,8 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
       grpcServers.push(g);
       logger.info(`API gRPC server is running on ${describe(ep)}`);
     }
-    if (auth.enabled) logger.info(`Enabled token authentication on gRPC server (token fingerprint ${auth.fingerprint})`);
+    if (auth.description) logger.info(`Enabled token authentication on gRPC server (${auth.description})`);
+    if (configuration.api) logger.info(`API allow/deny lists from the Configuration: ${configuration.api.allowed.length} allowed, ${configuration.api.denied.length} denied rule(s)`);
     const publicHost = cfg.publicListenAddress ?? cfg.listenAddresses[0] ?? '127.0.0.1';
     await optionalListen(
       createHttpServer({ ...httpOpts, routes: healthRoutes(ctx), allowedOrigins: [] }),
@@ -130,6 +149,7 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
     await Promise.all([...httpServers, ...others].map((s) => closeGracefully(s, 0)));
     await Promise.all(grpcServers.map((g) => g.close(0)));
     await ctx.store.closeAll();
+    auth.close();
     throw err;
   }
 
@@ -166,6 +186,7 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
         app?.stop(grace),
       ]);
       await ctx.store.closeAll();
+      auth.close();
       logger.info('Pillion runtime stopped');
       logger.flush?.();
       resolveStopped(exitCode);

@@ -1,20 +1,35 @@
-// The one API-token check, shared by the HTTP middleware and the gRPC interceptor.
-// Both protocols translate its verdict; neither decides anything on its own.
-//
-// Constant time and length hiding: the presented token is written into a fixed-size,
-// zero-padded buffer (1 KiB, or the token's length rounded up to a whole KiB if longer) and
-// compared with crypto.timingSafeEqual against the configured token padded the same way. The
-// work done is the same whatever the token's length and wherever the strings differ; only
-// the caller's own input length changes how long copying it takes. (Hashing both sides with
-// SHA-256 would hide the length too, but costs ~1.5 µs per request, 5% of a state read.)
-// Header values cannot contain NUL, so the padding cannot make two different tokens equal.
-import { createHash, timingSafeEqual } from 'node:crypto';
+// The API-token vocabulary shared by both protocols, and the single-token check daprd has
+// (DAPR_API_TOKEN). The full decision — several static tokens, JWTs, scopes, the API allow
+// list — is made by the gate in api-gate.ts, built on the same constant-time comparison
+// (token-set.ts). Both protocols only translate its verdict; neither decides on its own.
+import { createStaticTokenSet } from './token-set.js';
+import { tokenFingerprint } from './fingerprint.js';
+
+export { tokenFingerprint };
 
 export const API_TOKEN_HEADER = 'dapr-api-token';
+export const AUTHORIZATION_HEADER = 'authorization';
 
 /** Why a request was refused; the values are also metric/audit reason codes. */
-export type DenyReason = 'missing' | 'mismatch';
+export type DenyReason =
+  | 'missing'
+  | 'mismatch'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'bad_signature'
+  | 'wrong_issuer'
+  | 'wrong_audience'
+  | 'unknown_key'
+  | 'malformed'
+  | 'out_of_scope'
+  | 'api_denied';
 export type Verdict = 'allow' | DenyReason;
+
+/** How a refusal is answered: 401 / UNAUTHENTICATED, 403 / PERMISSION_DENIED, or as if the
+ * API did not exist (daprd's answer for an API outside the allow list). */
+export function refusalKind(reason: DenyReason): 'unauthenticated' | 'forbidden' | 'unavailable' {
+  return reason === 'out_of_scope' ? 'forbidden' : reason === 'api_denied' ? 'unavailable' : 'unauthenticated';
+}
 
 export interface ApiTokenCheck {
   readonly enabled: boolean;
@@ -24,34 +39,25 @@ export interface ApiTokenCheck {
   check(presented: string | undefined): Verdict;
 }
 
-/** First 8 hex of the SHA-256: identifies a token in logs without revealing it. */
-export function tokenFingerprint(token: string): string {
-  return createHash('sha256').update(token).digest('hex').slice(0, 8);
-}
-
-const BLOCK = 1024;
-
+/** daprd's check: one token, from DAPR_API_TOKEN. */
 export function createApiTokenCheck(token: string | undefined): ApiTokenCheck {
   if (!token) {
     return { enabled: false, fingerprint: '', check: () => 'allow' };
   }
-  const tokenBytes = Buffer.byteLength(token);
-  const size = Math.max(BLOCK, Math.ceil(tokenBytes / BLOCK) * BLOCK);
-  const expected = Buffer.alloc(size);
-  expected.write(token);
-  // One scratch buffer, reused: checks run one at a time on the event loop.
-  const scratch = Buffer.alloc(size);
+  const set = createStaticTokenSet([token]);
   return {
     enabled: true,
-    fingerprint: tokenFingerprint(token),
+    fingerprint: set.fingerprints[0]!,
     check(presented) {
       if (presented === undefined || presented === '') return 'missing';
-      const written = scratch.write(presented);
-      scratch.fill(0, written);
-      const sameBytes = timingSafeEqual(scratch, expected);
-      // A longer input was cut at `size`: it can only match if it is exactly the token.
-      const sameLength = Buffer.byteLength(presented) === tokenBytes;
-      return sameBytes && sameLength ? 'allow' : 'mismatch';
+      return set.matches(presented) ? 'allow' : 'mismatch';
     },
   };
+}
+
+/** The token of an `Authorization: Bearer <token>` value (scheme case-insensitive). */
+export function bearerToken(value: string | undefined): string | undefined {
+  if (value === undefined || value.length < 8) return undefined;
+  const m = /^bearer[ \t]+([^\s]+)[ \t]*$/i.exec(value);
+  return m ? m[1] : undefined;
 }

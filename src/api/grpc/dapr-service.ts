@@ -8,7 +8,8 @@ import { shutdown } from '../../core/health.js';
 import { getMetadata, setMetadata } from '../../core/metadata.js';
 import { getBulkSecret, getSecret } from '../../core/secrets.js';
 import * as state from '../../core/state.js';
-import type { GetBulkStateRequest, GetStateRequest } from '../../gen/dapr/proto/runtime/v1/state_pb.js';
+import { queryState } from '../../core/state-query.js';
+import type { GetBulkStateRequest, GetStateRequest, QueryStateRequest } from '../../gen/dapr/proto/runtime/v1/state_pb.js';
 import type { GetBulkSecretRequest, GetSecretRequest } from '../../gen/dapr/proto/runtime/v1/secret_pb.js';
 import type { GrpcServer, Handler } from './server.js';
 
@@ -27,6 +28,7 @@ export function registerDaprService(server: GrpcServer, ctx: CoreContext): void 
     deleteState: empty(state.deleteState),
     deleteBulkState: empty(state.deleteBulkState),
     executeStateTransaction: empty(state.executeStateTransaction),
+    queryStateAlpha1: (req: QueryStateRequest) => queryState(ctx, req),
     getSecret: (req: GetSecretRequest) => getSecret(ctx, req),
     getBulkSecret: (req: GetBulkSecretRequest) => getBulkSecret(ctx, req),
     getMetadata: async () => getMetadata(ctx),

@@ -33,9 +33,15 @@ interface Route {
 
 /**
  * Runs before routing on every call. Returns undefined to continue, or an error to end the
- * call with. It may edit `headers` (the auth interceptor deletes the token).
+ * call with — or a Promise of either when it must wait (a JWT verification). It may edit
+ * `headers` (the auth interceptor deletes the token).
  */
-export type Interceptor = (headers: IncomingHttpHeaders, path: string, peer: string, rawHeaders: readonly string[]) => Error | undefined;
+export type Interceptor = (
+  headers: IncomingHttpHeaders,
+  path: string,
+  peer: string,
+  rawHeaders: readonly string[],
+) => Error | undefined | Promise<Error | undefined>;
 
 /** Called for any path that no registered service serves (after the interceptor). */
 export type Fallback = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, path: string) => boolean;
@@ -120,9 +126,31 @@ export class GrpcServer {
       this.opts.observe?.(label, GrpcCode.INTERNAL, started);
       return;
     }
-    for (const intercept of this.opts.interceptors) {
-      const err = intercept(headers, path, peer, rawHeaders);
-      if (err) return finish(toGrpcTrailers(err), false);
+    this.intercept(stream, headers, path, peer, rawHeaders, 0, finish, started, label);
+  }
+
+  /** Runs interceptors from index `i`; synchronously as long as none returns a Promise. */
+  private intercept(
+    stream: ServerHttp2Stream, headers: IncomingHttpHeaders, path: string, peer: string, rawHeaders: string[], i: number,
+    finish: (t: GrpcTrailers, headersSent: boolean) => void, started: number, label: string,
+  ): void {
+    const list = this.opts.interceptors;
+    for (; i < list.length; i++) {
+      const r = list[i]!(headers, path, peer, rawHeaders);
+      if (r instanceof Promise) {
+        const next = i + 1;
+        r.then(
+          (err) => {
+            // The caller may have gone away while we waited.
+            if (stream.destroyed || stream.closed) return this.opts.observe?.(label, GrpcCode.CANCELLED, started);
+            if (err) finish(toGrpcTrailers(err), false);
+            else this.intercept(stream, headers, path, peer, rawHeaders, next, finish, started, label);
+          },
+          (err: unknown) => finish(toGrpcTrailers(err), false),
+        );
+        return;
+      }
+      if (r) return finish(toGrpcTrailers(r), false);
     }
     const route = this.routes.get(path);
     if (!route) {

@@ -3,32 +3,38 @@
 // avoids building Node's lowercased `req.headers` object on the hot path; handlers that need
 // headers get them lazily (see ApiRequest), with the token already removed.
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { API_TOKEN_HEADER } from '../../security/api-token.js';
+import { API_TOKEN_HEADER, AUTHORIZATION_HEADER } from '../../security/api-token.js';
 import type { HttpRequest } from './types.js';
 
 export interface RawScan {
   readonly token: string | undefined;
+  /** first Authorization value; only looked for when `bearer` is on */
+  readonly authorization: string | undefined;
   readonly hasBody: boolean;
 }
 
 const eq = (name: string, lower: string): boolean => name.length === lower.length && name.toLowerCase() === lower;
 
-export function scanRawHeaders(raw: readonly string[]): RawScan {
+export function scanRawHeaders(raw: readonly string[], bearer = false): RawScan {
   let token: string | undefined;
+  let authorization: string | undefined;
   let hasBody = false;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     if (token === undefined && eq(name, API_TOKEN_HEADER)) token = raw[i + 1];
     else if (!hasBody && (eq(name, 'content-length') ? raw[i + 1] !== '0' : eq(name, 'transfer-encoding'))) hasBody = true;
+    else if (bearer && authorization === undefined && eq(name, AUTHORIZATION_HEADER)) authorization = raw[i + 1];
   }
-  return { token, hasBody };
+  return { token, authorization, hasBody };
 }
 
-/** Removes every dapr-api-token from the request, raw and parsed, so nothing downstream can
- * read or forward it. */
-export function stripToken(req: IncomingMessage): void {
+/** Removes every dapr-api-token (and, with --api-token-allow-bearer, every Authorization)
+ * from the request, raw and parsed, so nothing downstream can read or forward it. */
+export function stripToken(req: IncomingMessage, authorization = false): void {
   const raw = req.rawHeaders;
-  for (let i = raw.length - 2; i >= 0; i -= 2) if (eq(raw[i]!, API_TOKEN_HEADER)) raw.splice(i, 2);
+  for (let i = raw.length - 2; i >= 0; i -= 2) {
+    if (eq(raw[i]!, API_TOKEN_HEADER) || (authorization && eq(raw[i]!, AUTHORIZATION_HEADER))) raw.splice(i, 2);
+  }
 }
 
 /** The request handed to route handlers; `headers` is built only if a handler asks. */
@@ -39,11 +45,13 @@ export class ApiRequest implements HttpRequest {
     readonly params: Readonly<Record<string, string | undefined>>,
     readonly query: URLSearchParams,
     readonly body: Buffer,
+    private readonly stripAuthorization = false,
   ) {}
 
   get headers(): IncomingHttpHeaders {
     const h = this.req.headers;
     delete h[API_TOKEN_HEADER];
+    if (this.stripAuthorization) delete h[AUTHORIZATION_HEADER];
     return h;
   }
 

@@ -18,6 +18,7 @@ import {
 import { DaprError } from '../../errors/table.js';
 import type { CoreContext } from '../../core/context.js';
 import * as state from '../../core/state.js';
+import { queryState } from '../../core/state-query.js';
 import { goJsonMarshal } from '../../core/go-json.js';
 import { isRecord, metadataHeaders, parseJsonBody, queryMetadata, stringMap } from './request-helpers.js';
 import { NO_CONTENT, type HttpRequest, type HttpResponse, type RouteDef } from './types.js';
@@ -38,6 +39,8 @@ export function stateRoutes(ctx: CoreContext): RouteDef[] {
     r('DELETE', '/v1.0/state/:storeName/:key', (req) => del(ctx, req)),
     r('POST', '/v1.0/state/:storeName/transaction', (req) => transaction(ctx, req)),
     r('PUT', '/v1.0/state/:storeName/transaction', (req) => transaction(ctx, req)),
+    r('POST', '/v1.0-alpha1/state/:storeName/query', (req) => query(ctx, req)),
+    r('PUT', '/v1.0-alpha1/state/:storeName/query', (req) => query(ctx, req)),
   ];
 }
 
@@ -133,6 +136,24 @@ async function transaction(ctx: CoreContext, req: HttpRequest): Promise<HttpResp
     }),
   );
   return NO_CONTENT;
+}
+
+/** daprd answers 204 when nothing matched, else {results:[{key, data, etag}], token?}. */
+async function query(ctx: CoreContext, req: HttpRequest): Promise<HttpResponse> {
+  const res = await queryState(ctx, {
+    $typeName: 'dapr.proto.runtime.v1.QueryStateRequest',
+    storeName: req.params.storeName!,
+    query: req.body.toString('utf8'),
+    metadata: queryMetadata(req.query),
+  });
+  if (res.results.length === 0) return NO_CONTENT;
+  const results = res.results.map((it) => {
+    const fields = [`"key":${JSON.stringify(it.key)}`, `"data":${rawJsonOrString(it.data)}`];
+    if (it.etag) fields.push(`"etag":${JSON.stringify(it.etag)}`);
+    return `{${fields.join(',')}}`;
+  });
+  const token = res.token ? `,"token":${JSON.stringify(res.token)}` : '';
+  return { status: 200, headers: { 'content-type': JSON_TYPE }, body: `{"results":[${results.join(',')}]${token}}` };
 }
 
 function stateItem(v: unknown, where: string, queryMd: Record<string, string>): StateItem {

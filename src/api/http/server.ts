@@ -1,15 +1,19 @@
 // The HTTP API server: node:http + find-my-way. One request pipeline for every route:
-//   CORS → match route → token check (unless the MATCHED route is exempt) → 404/405
+//   CORS → match route → API gate (unless the MATCHED route is exempt) → 404/405
 //   → body (size-limited) → handler → response.
-// The token check runs before the 404 decision, so an unauthenticated caller learns nothing
-// about which routes exist, and exemption can't be reached by path tricks: it is a property
-// of the route the router picked, not of the request's text.
+// The gate (token, API allow list, JWT scopes) runs before the 404 decision, so an
+// unauthenticated caller learns nothing about which routes exist, and exemption can't be
+// reached by path tricks: it is a property of the route the router picked, not of the
+// request's text. With static tokens only the gate answers synchronously; a JWT not yet in
+// its cache makes it answer with a Promise, and the pipeline resumes when it settles.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import FindMyWay from 'find-my-way';
 import { DaprError } from '../../errors/table.js';
-import type { ApiTokenCheck, Verdict } from '../../security/api-token.js';
+import { bearerToken, refusalKind, type DenyReason, type Verdict } from '../../security/api-token.js';
+import type { ApiGate } from '../../security/api-gate.js';
+import { HTTP_UNMATCHED, httpTarget, type CallTarget, type Protocol } from '../../security/api-access.js';
 import { readBody } from './body.js';
-import { ApiRequest, scanRawHeaders, stripToken } from './incoming.js';
+import { ApiRequest, scanRawHeaders, stripToken, type RawScan } from './incoming.js';
 import { createCors } from './cors.js';
 import { toHttp, UNAUTHORIZED } from './errors.js';
 import type { HttpResponse, RouteDef } from './types.js';
@@ -21,22 +25,35 @@ export interface HttpObserver {
 
 export interface HttpServerOptions {
   readonly routes: readonly RouteDef[];
-  readonly auth: ApiTokenCheck;
+  readonly auth: ApiGate;
+  /** the Configuration's API allow/deny lists (absent: every API allowed) */
+  readonly apiAllowed?: (protocol: Protocol, name: string, version: string) => boolean;
   readonly maxBodyBytes: number;
   readonly maxHeaderBytes: number;
   readonly allowedOrigins: readonly string[];
   readonly observe?: HttpObserver;
-  readonly onAuthDenied?: (verdict: Exclude<Verdict, 'allow'>, route: RouteDef | undefined, peer: string) => void;
+}
+
+interface RouteEntry {
+  readonly def: RouteDef;
+  readonly target: CallTarget;
 }
 
 const EMPTY_QUERY = new URLSearchParams();
 const EMPTY_BODY = Buffer.alloc(0);
 const NO_APP_ID = new DaprError('ERR_DIRECT_INVOKE_NO_APP_ID', 'failed getting app id either from the URL path or the header dapr-app-id');
+// RFC 6750 challenges, sent with 401/403 when Authorization: Bearer is accepted.
+const withHeader = (r: HttpResponse, value: string): HttpResponse => Object.freeze({ ...r, headers: { ...r.headers, 'www-authenticate': value } });
+const BEARER_MISSING = withHeader(UNAUTHORIZED, 'Bearer realm="dapr"');
+const BEARER_INVALID = withHeader(UNAUTHORIZED, 'Bearer realm="dapr", error="invalid_token"');
 
 export function createHttpServer(opts: HttpServerOptions): http.Server {
   const router = FindMyWay({ ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, caseSensitive: true });
-  for (const r of opts.routes) router.on(r.method, r.path, () => {}, r);
+  const allowed = opts.apiAllowed ?? (() => true);
+  for (const r of opts.routes) router.on(r.method, r.path, () => {}, { def: r, target: httpTarget(allowed, r.group, r.path) } satisfies RouteEntry);
   const cors = createCors(opts.allowedOrigins);
+  const gate = opts.auth;
+  const bearer = gate.allowBearer;
 
   const server = http.createServer(
     { maxHeaderSize: opts.maxHeaderBytes, keepAliveTimeout: 65_000, requestTimeout: 0 },
@@ -62,19 +79,52 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
     if (cors?.handle(req, res)) return opts.observe?.(undefined, method, 200, started);
     const qi = url.indexOf('?');
     const found = router.find(method as never, qi >= 0 ? url.slice(0, qi) : url);
-    const route = found?.store as RouteDef | undefined;
-    const scan = scanRawHeaders(req.rawHeaders);
+    const entry = found?.store as RouteEntry | undefined;
+    const route = entry?.def;
+    const scan = scanRawHeaders(req.rawHeaders, bearer);
 
-    if (opts.auth.enabled && !route?.authExempt) {
-      const verdict = opts.auth.check(scan.token);
+    if (gate.enabled && !route?.authExempt) {
+      const presented = scan.token ?? (bearer ? bearerToken(scan.authorization) : undefined);
+      const target = entry?.target ?? HTTP_UNMATCHED;
+      const verdict = gate.check(presented, target);
       if (verdict !== 'allow') {
-        opts.onAuthDenied?.(verdict, route, req.socket.remoteAddress ?? '');
-        req.resume();
-        return send(res, UNAUTHORIZED, route, method, started);
+        if (typeof verdict === 'string') {
+          if (!gate.refused(verdict, `${method} ${route?.path ?? '(no route)'}`, target, req.socket.remoteAddress ?? '', presented)) {
+            return refuse(req, res, verdict, target, presented, route, method, started);
+          }
+        } else {
+          verdict.then(
+            (v: Verdict) => {
+              if (v !== 'allow' && !gate.refused(v, `${method} ${route?.path ?? '(no route)'}`, target, req.socket.remoteAddress ?? '', presented)) {
+                refuse(req, res, v, target, presented, route, method, started);
+              } else proceed(req, res, method, url, qi, found, route, scan, started);
+            },
+            (err: unknown) => send(res, toHttp(err), route, method, started),
+          );
+          return;
+        }
       }
     }
+    proceed(req, res, method, url, qi, found, route, scan, started);
+  }
+
+  function refuse(req: IncomingMessage, res: ServerResponse, reason: DenyReason, target: CallTarget, presented: string | undefined, route: RouteDef | undefined, method: string, started: number): void {
+    req.resume();
+    const kind = refusalKind(reason);
+    if (kind === 'unavailable') return send(res, toHttp(NO_APP_ID), route, method, started);
+    if (kind === 'forbidden') {
+      const r = toHttp(new DaprError('ERR_PERMISSION_DENIED', `the API token does not grant access to the ${target.group} API`));
+      return send(res, bearer ? withHeader(r, 'Bearer realm="dapr", error="insufficient_scope"') : r, route, method, started);
+    }
+    send(res, !bearer ? UNAUTHORIZED : presented === undefined ? BEARER_MISSING : BEARER_INVALID, route, method, started);
+  }
+
+  function proceed(
+    req: IncomingMessage, res: ServerResponse, method: string, url: string, qi: number,
+    found: ReturnType<typeof router.find>, route: RouteDef | undefined, scan: RawScan, started: number,
+  ): void {
     // Whatever happens next, the caller's token goes no further than this point.
-    if (scan.token !== undefined) stripToken(req);
+    if (scan.token !== undefined || scan.authorization !== undefined) stripToken(req, bearer);
     if (!route) {
       // daprd sends every unmatched path or method to service invocation, which without a
       // target app answers 404 ERR_DIRECT_INVOKE; we answer the same.
@@ -82,7 +132,7 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
       return send(res, toHttp(NO_APP_ID), route, method, started);
     }
     const query = qi >= 0 ? new URLSearchParams(url.slice(qi + 1)) : EMPTY_QUERY;
-    const run = (body: Buffer) => route.handler(new ApiRequest(req, method, found!.params, query, body));
+    const run = (body: Buffer) => route.handler(new ApiRequest(req, method, found!.params, query, body, bearer));
     const fail = (err: unknown): void => {
       if (err instanceof DaprError && err.code === 'ERR_BODY_TOO_LARGE') res.setHeader('connection', 'close');
       send(res, toHttp(err), route, method, started);

@@ -9,6 +9,7 @@ import { createSqliteStateStore, SqliteStateStore } from '../../../src/component
 import { ComponentConfigError, type StateStore } from '../../../src/components/types.js';
 import { ctx, spec, tempDir } from './helpers.js';
 import { stateStoreConformance } from './state-conformance.js';
+import { stateQueryConformance } from './state-query-conformance.js';
 
 const dir = tempDir('pillion-sqlite-');
 let n = 0;
@@ -137,4 +138,9 @@ describe('state.sqlite specifics', () => {
     assert.deepEqual(got.map((g, i) => g && Buffer.from(g.value).toString() === `v${acked[i]}`).filter((ok) => !ok), []);
     await s.close();
   });
+});
+
+stateQueryConformance({
+  name: 'state.sqlite',
+  create: () => open(join(dir, `query-${n++}.db`)),
 });

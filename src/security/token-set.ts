@@ -1,0 +1,64 @@
+// A set of static API tokens (one from DAPR_API_TOKEN, or every line of a token file), compared
+// in constant time and without revealing any token's length.
+//
+// Every configured token is kept zero-padded to one common size (1 KiB, or the longest token
+// rounded up to a whole KiB). The presented token is copied once into a scratch buffer of that
+// size and compared with crypto.timingSafeEqual against EVERY token, with no early exit; the
+// results are OR-ed. The work done depends only on the number of tokens and the common size —
+// not on which token matched, where the strings differ, or how long each token is. Header
+// values cannot contain NUL, so the padding cannot make two different tokens equal.
+import { timingSafeEqual } from 'node:crypto';
+import { tokenFingerprint } from './fingerprint.js';
+
+const BLOCK = 1024;
+
+export interface StaticTokenSet {
+  readonly size: number;
+  /** fingerprints (first 8 hex of SHA-256) of the tokens, safe to log */
+  readonly fingerprints: readonly string[];
+  /** true when `presented` (non-empty) equals one of the tokens */
+  matches(presented: string): boolean;
+}
+
+export const EMPTY_TOKEN_SET: StaticTokenSet = Object.freeze({ size: 0, fingerprints: [], matches: () => false });
+
+export function createStaticTokenSet(tokens: readonly string[]): StaticTokenSet {
+  const unique = [...new Set(tokens.filter((t) => t !== ''))];
+  if (unique.length === 0) return EMPTY_TOKEN_SET;
+  const longest = Math.max(...unique.map((t) => Buffer.byteLength(t)));
+  const size = Math.max(BLOCK, Math.ceil(longest / BLOCK) * BLOCK);
+  const expected = unique.map((t) => {
+    const b = Buffer.alloc(size);
+    b.write(t);
+    return b;
+  });
+  const lengths = unique.map((t) => Buffer.byteLength(t));
+  // One scratch buffer, reused: checks run one at a time on the event loop.
+  const scratch = Buffer.alloc(size);
+  const n = expected.length;
+  return Object.freeze({
+    size: n,
+    fingerprints: Object.freeze(unique.map(tokenFingerprint)),
+    matches(presented: string): boolean {
+      const written = scratch.write(presented);
+      scratch.fill(0, written);
+      const presentedBytes = Buffer.byteLength(presented);
+      let ok = 0;
+      for (let i = 0; i < n; i++) {
+        // A longer input was cut at `size`: it can only match if its length is exactly the token's.
+        ok |= (timingSafeEqual(scratch, expected[i]!) ? 1 : 0) & (presentedBytes === lengths[i] ? 1 : 0);
+      }
+      return ok === 1;
+    },
+  });
+}
+
+/** Token file format: one token per line; blank lines and lines starting with # are ignored. */
+export function parseTokenLines(text: string): string[] {
+  const out: string[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    const t = line.trim();
+    if (t !== '' && !t.startsWith('#')) out.push(t);
+  }
+  return out;
+}
