@@ -36,6 +36,9 @@ export const MAIN_HELP = `Usage: pillion <command> [flags]
 
 Commands:
   run        run the sidecar (pillion run --help for its flags)
+  inject     add the sidecar to Kubernetes manifests offline (pillion inject -f <file|->)
+  injector   run the sidecar injector webhook; "injector certs" makes its TLS certificate
+  token      create a token or JWT; rotate the token Secret in Kubernetes namespaces
   version    print the version
 
 Invoked as "daprd", the program behaves as "pillion run" (a drop-in for daprd).

@@ -7,6 +7,7 @@ import { DAPR_COMPAT_VERSION, VERSION } from '../version.js';
 import { MAIN_HELP, runHelp } from './help.js';
 import { parseArgs } from './parse-args.js';
 import { waitForOutbound } from './wait.js';
+import { COMMANDS } from './commands/index.js';
 
 async function main(argv: string[]): Promise<number> {
   const invokedAs = process.env.PILLION_INVOKED_AS === 'daprd' ? 'daprd' : 'pillion';
@@ -16,6 +17,8 @@ async function main(argv: string[]): Promise<number> {
     const [cmd, ...rest] = argv;
     if (cmd === '--version' || cmd === '-version' || cmd === 'version') return print(VERSION);
     if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') return print(MAIN_HELP, cmd === undefined ? 2 : 0);
+    const command = cmd === undefined ? undefined : COMMANDS[cmd];
+    if (command) return (await command())(rest, process.env);
     if (cmd !== 'run') {
       process.stderr.write(`pillion: unknown command "${cmd}"\n\n${MAIN_HELP}`);
       return 2;

@@ -74,8 +74,11 @@ export function setupAuth(o: AuthSetupOptions): AuthSetup {
   const parts: string[] = [];
   try {
     if (o.tokenFile) {
-      if (o.envToken) o.log.warn('DAPR_API_TOKEN is ignored: the API token file takes precedence (put the token in the file to keep accepting it)');
       const src: TokenFileSource = openTokenFile(o.tokenFile, 'API token file', reloadReport);
+      // The injector sets both from the same Secret: warn only when the env token would be lost.
+      if (o.envToken && !src.current.matches(o.envToken)) {
+        o.log.warn('DAPR_API_TOKEN is ignored: the API token file takes precedence (put the token in the file to keep accepting it)');
+      }
       closers.push(() => src.watch.close());
       statics = src;
       parts.push(`token file ${o.tokenFile}, ${src.current.size} token(s), fingerprints ${src.current.fingerprints.join(', ')}`);
