@@ -218,3 +218,42 @@ describe('Configuration API allow list, HS secret, audit-only', () => {
     assert.equal(metricValue(m, 'pillion_api_auth_total', { result: 'denied', reason: 'missing' }), 1);
   });
 });
+
+describe('JWT keys by OIDC discovery (--api-token-oidc-issuer)', () => {
+  let sc: Sidecar;
+  let issuer = '';
+  let discoveryHits = 0;
+  // An identity provider on 127.0.0.1: its discovery document names the JWKS URL.
+  const idp = http.createServer((req, res) => {
+    if (req.url === '/.well-known/openid-configuration') {
+      discoveryHits++;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ issuer, jwks_uri: `${issuer}/keys` }));
+    } else if (req.url === '/keys') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [keys.oidc!.jwk] }));
+    } else res.writeHead(404).end();
+  });
+
+  before(async () => {
+    await addKey('oidc');
+    await new Promise<void>((r) => idp.listen(0, '127.0.0.1', r));
+    issuer = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
+    sc = await startSidecar({ appId: APP, args: ['--api-token-oidc-issuer', issuer] });
+  });
+  after(async () => {
+    await stopAll();
+    idp.close();
+  });
+
+  test('a token signed by the discovered key, from that issuer, is accepted on both protocols', async () => {
+    const t = await sign('oidc', {}, { iss: issuer });
+    assert.equal((await httpRaw({ port: sc.httpPort, path: '/v1.0/metadata', headers: { 'dapr-api-token': t } })).status, 200);
+    assert.equal((await getMetadata(sc.grpcPort, { 'dapr-api-token': t })).code, GrpcStatus.OK);
+    assert.ok(discoveryHits >= 1, 'the discovery document was read');
+  });
+
+  test('the issuer is the discovered one: a token naming another issuer is refused', async () => {
+    const t = await sign('oidc', {}, { iss: ISS });
+    assert.equal((await httpRaw({ port: sc.httpPort, path: '/v1.0/metadata', headers: { 'dapr-api-token': t } })).status, 401);
+    assert.equal((await getMetadata(sc.grpcPort, { 'dapr-api-token': t })).code, GrpcStatus.UNAUTHENTICATED);
+  });
+});
