@@ -30,10 +30,12 @@ const ignored = (name: string, type: FlagType, help: string, def?: FlagDef['defa
 export const FLAGS: readonly FlagDef[] = [
   f('app-id', 'string', 'Unique id of the app; used for state key prefixes and metadata (required)'),
   f('app-port', 'int', 'Port the app listens on; unset = no app channel'),
-  f('app-protocol', 'string', 'Protocol of the app channel: http (grpc, grpcs, https, h2c with the app-channel feature)', { default: 'http' }),
+  f('app-protocol', 'string', 'Protocol of the app channel: http or grpc (https, grpcs, h2c: not implemented yet)', { default: 'http' }),
   f('app-channel-address', 'string', 'Address the app listens on', { default: '127.0.0.1' }),
   f('app-max-concurrency', 'int', 'Concurrency limit when calling the app; -1 = no limit', { default: -1 }),
   f('app-ssl', 'bool', 'Use TLS towards the app (same as --app-protocol https)', { default: false }),
+  f('app-token-header', 'string', 'Header that carries APP_API_TOKEN to the app (also APP_API_TOKEN_HEADER; default dapr-api-token)', { pillion: true }),
+  f('app-call-timeout', 'duration', 'Timeout of each call to the app (e.g. 30s); 0 = none, as daprd without a resiliency policy', { default: '0', pillion: true }),
   f('enable-app-health-check', 'bool', 'Probe the app health', { default: false }),
   f('app-health-check-path', 'string', 'Path of the app health probe (HTTP apps)', { default: '/healthz' }),
   f('app-health-probe-interval', 'int', 'Seconds between app health probes', { default: 5 }),

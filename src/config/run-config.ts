@@ -38,6 +38,12 @@ export interface RunConfig {
   readonly appProtocol: AppProtocol;
   readonly appChannelAddress: string;
   readonly appMaxConcurrency: number;
+  /** header carrying the app token to the app (lower case) */
+  readonly appTokenHeader: string;
+  /** per call to the app; 0 = none */
+  readonly appCallTimeoutMs: number;
+  /** NAMESPACE (Kubernetes); sent as dapr-caller-namespace in kubernetes mode */
+  readonly namespace?: string;
   readonly appHealth: {
     readonly enabled: boolean;
     readonly path: string;
@@ -79,6 +85,11 @@ export interface RunConfig {
   readonly ignoredFlags: readonly string[];
   readonly wait: boolean;
 }
+
+const RESERVED_APP_TOKEN_HEADERS = new Set([
+  'connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'content-type',
+  'dapr-caller-app-id', 'dapr-callee-app-id', 'dapr-caller-namespace', 'dapr-app-id',
+]);
 
 /** "no limit" for request bodies: the largest buffer Node.js allows on 64-bit (2 GiB - 1). */
 const UNLIMITED_BODY = 2 ** 31 - 1;
@@ -171,6 +182,16 @@ export function buildRunConfig(args: ParsedArgs, env: Env): RunConfig {
     else blockShutdownMs = ms;
   }
 
+  const appTokenHeader = (str('app-token-header') || env.APP_API_TOKEN_HEADER || 'dapr-api-token').trim().toLowerCase();
+  // Must be a plain header name the sidecar does not own: a connection header or an identity
+  // header would make the token vanish in transit or let it overwrite what the sidecar vouches for.
+  if (!/^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(appTokenHeader) || RESERVED_APP_TOKEN_HEADERS.has(appTokenHeader) || appTokenHeader.startsWith('proxy-') || appTokenHeader.startsWith('grpc-')) {
+    problems.push(`--app-token-header / APP_API_TOKEN_HEADER: "${appTokenHeader}" is not a header name that can carry the app token`);
+  }
+  const callTimeout = str('app-call-timeout') ?? '0';
+  const appCallTimeoutMs = parseDuration(callTimeout);
+  if (appCallTimeoutMs === undefined || appCallTimeoutMs < 0) problems.push(`--app-call-timeout: "${callTimeout}" is not a duration such as 30s`);
+
   let appProtocol = oneOf('app-protocol', ['http', 'https', 'grpc', 'grpcs', 'h2c'] as const);
   if (bool('app-ssl')) appProtocol = appProtocol === 'http' ? 'https' : appProtocol === 'grpc' ? 'grpcs' : appProtocol;
 
@@ -207,6 +228,9 @@ export function buildRunConfig(args: ParsedArgs, env: Env): RunConfig {
     appProtocol,
     appChannelAddress: str('app-channel-address') ?? '127.0.0.1',
     appMaxConcurrency: int('app-max-concurrency', -1, 1_000_000) ?? -1,
+    appTokenHeader,
+    appCallTimeoutMs: appCallTimeoutMs ?? 0,
+    namespace: env.NAMESPACE || undefined,
     appHealth: {
       enabled: bool('enable-app-health-check'),
       path: str('app-health-check-path') ?? '/healthz',

@@ -35,6 +35,7 @@ interface Entry {
 export const ERRORS = {
   ERR_HEALTH_NOT_READY: { http: 500, grpc: GrpcCode.INTERNAL },
   ERR_HEALTH_APPID_NOT_MATCH: { http: 500, grpc: GrpcCode.INTERNAL },
+  ERR_OUTBOUND_HEALTH_NOT_READY: { http: 500, grpc: GrpcCode.INTERNAL },
   ERR_MALFORMED_REQUEST: { http: 400, grpc: GrpcCode.INVALID_ARGUMENT },
   ERR_BODY_READ: { http: 400, grpc: GrpcCode.INVALID_ARGUMENT },
   ERR_BODY_TOO_LARGE: { http: 413, grpc: GrpcCode.RESOURCE_EXHAUSTED },
@@ -69,6 +70,12 @@ export const ERRORS = {
 
   /** no target app id: daprd's answer for every path no API route matches */
   ERR_DIRECT_INVOKE_NO_APP_ID: { http: 404, grpc: GrpcCode.NOT_FOUND, wire: 'ERR_DIRECT_INVOKE' },
+  /** invocation failed: unknown target app, no app channel, app unreachable or broken answer */
+  ERR_DIRECT_INVOKE: { http: 500, grpc: GrpcCode.INTERNAL },
+  /** the app port has not accepted a connection yet (start-up) */
+  ERR_DIRECT_INVOKE_NOT_READY: { http: 500, grpc: GrpcCode.INTERNAL },
+  /** the app did not answer within --app-call-timeout or the caller's deadline */
+  ERR_DIRECT_INVOKE_TIMEOUT: { http: 504, grpc: GrpcCode.DEADLINE_EXCEEDED, wire: 'ERR_DIRECT_INVOKE' },
 } as const satisfies Record<string, Entry>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -2,15 +2,17 @@
 import type { LoadedComponent } from '../components/instances.js';
 import { ComponentStore } from '../components/instances.js';
 import type { RunConfig } from '../config/run-config.js';
-import type { CoreContext } from '../core/context.js';
+import type { AppInvocation, CoreContext } from '../core/context.js';
 import { VERSION } from '../version.js';
 
 export interface RuntimeState {
   ready: boolean;
+  /** the APIs listen (daprd's outbound health: does not wait for the app) */
+  outboundReady: boolean;
   shutdownRequested: () => void;
 }
 
-export function buildCoreContext(cfg: RunConfig, loaded: readonly LoadedComponent[], rt: RuntimeState, features: readonly string[]): CoreContext & { store: ComponentStore } {
+export function buildCoreContext(cfg: RunConfig, loaded: readonly LoadedComponent[], rt: RuntimeState, features: readonly string[], invocation: AppInvocation): CoreContext & { store: ComponentStore } {
   const store = new ComponentStore(loaded);
   const specs = new Map(loaded.map((c) => [c.spec.name, c.spec.metadata]));
   return {
@@ -37,9 +39,11 @@ export function buildCoreContext(cfg: RunConfig, loaded: readonly LoadedComponen
           }
         : undefined,
     },
+    invocation,
     extendedMetadata: new Map(),
     enabledFeatures: features,
     isReady: () => rt.ready,
+    isOutboundReady: () => rt.outboundReady,
     requestShutdown: () => rt.shutdownRequested(),
   };
 }

@@ -10,11 +10,13 @@ import { createHttpServer } from '../api/http/server.js';
 import { healthRoutes, metadataRoutes } from '../api/http/routes-metadata.js';
 import { secretRoutes } from '../api/http/routes-secrets.js';
 import { stateRoutes } from '../api/http/routes-state.js';
+import { invokeRoutes, invokeByHeader } from '../api/http/routes-invoke.js';
 import type { RouteDef } from '../api/http/types.js';
 import { GrpcServer } from '../api/grpc/server.js';
 import { authInterceptor } from '../api/grpc/auth.js';
 import { registerDaprService } from '../api/grpc/dapr-service.js';
 import { registerReflection } from '../api/grpc/reflection.js';
+import { appProxy } from '../api/grpc/app-proxy.js';
 import { Dapr } from '../gen/dapr/proto/runtime/v1/dapr_pb.js';
 import { setupAuth } from '../security/auth-setup.js';
 import { createLogger, type Logger } from '../observability/logger.js';
@@ -22,6 +24,7 @@ import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { buildCoreContext, type RuntimeState } from './core-context.js';
 import { closeGracefully, describe, listen, ListenError, type Endpoint } from './listen.js';
 import { startApp, type AppProcess } from './app-process.js';
+import { createAppLink } from './app-link.js';
 
 export interface Sidecar {
   /** resolves with the process exit code once the sidecar has fully stopped */
@@ -81,10 +84,11 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
   let exitCode = 0;
   let resolveStopped!: (code: number) => void;
   const stopped = new Promise<number>((r) => (resolveStopped = r));
-  const rt: RuntimeState = { ready: false, shutdownRequested: () => void stop('shutdown API', 0) };
-  const ctx = buildCoreContext(cfg, loaded.components, rt, configuration.features);
+  const rt: RuntimeState = { ready: false, outboundReady: false, shutdownRequested: () => void stop('shutdown API', 0) };
+  const appLink = createAppLink(cfg, auth.appToken, logger);
+  const ctx = buildCoreContext(cfg, loaded.components, rt, configuration.features, appLink.invocation);
 
-  const routes: RouteDef[] = [...healthRoutes(ctx), ...metadataRoutes(ctx), ...stateRoutes(ctx), ...secretRoutes(ctx)];
+  const routes: RouteDef[] = [...healthRoutes(ctx), ...metadataRoutes(ctx), ...stateRoutes(ctx), ...secretRoutes(ctx), ...invokeRoutes(ctx)];
   const httpServers: http.Server[] = [];
   const grpcServers: GrpcServer[] = [];
   const others: Server[] = [];
@@ -98,6 +102,8 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
     maxBodyBytes: cfg.maxBodyBytes,
     maxHeaderBytes: cfg.maxHeaderBytes,
     allowedOrigins: cfg.allowedOrigins,
+    // The header form is service invocation too: hidden when the Configuration hides invoke.
+    fallback: auth.apiAllowed('http', 'invoke', 'v1.0') ? invokeByHeader(ctx) : undefined,
     observe: (route: RouteDef | undefined, method: string, status: number, start: number) => {
       const took = seconds(start);
       metrics.http(route?.path ?? '_unmatched', method, status, took);
@@ -106,6 +112,8 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
   };
   const grpcOpts = {
     maxMessageBytes: cfg.maxBodyBytes,
+    // Proxying is service invocation: hidden when the Configuration hides invoke.
+    fallback: auth.apiAllowed('grpc', 'invoke', 'v1') ? appProxy(ctx) : undefined,
     interceptors: [authInterceptor(auth.grpc, auth.apiAllowed)],
     observe: (path: string, code: number, start: number) => {
       const took = seconds(start);
@@ -139,7 +147,7 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
     if (configuration.api) logger.info(`API allow/deny lists from the Configuration: ${configuration.api.allowed.length} allowed, ${configuration.api.denied.length} denied rule(s)`);
     const publicHost = cfg.publicListenAddress ?? cfg.listenAddresses[0] ?? '127.0.0.1';
     await optionalListen(
-      createHttpServer({ ...httpOpts, routes: healthRoutes(ctx), allowedOrigins: [] }),
+      createHttpServer({ ...httpOpts, routes: healthRoutes(ctx), allowedOrigins: [], fallback: undefined }), // healthz only: never invocation
       { host: publicHost, port: cfg.publicPort.port }, 'public healthz server', cfg.publicPort.explicit, others, logger,
     );
     if (metricsEnabled) {
@@ -149,6 +157,7 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
     await Promise.all([...httpServers, ...others].map((s) => closeGracefully(s, 0)));
     await Promise.all(grpcServers.map((g) => g.close(0)));
     await ctx.store.closeAll();
+    appLink.close();
     auth.close();
     throw err;
   }
@@ -163,8 +172,13 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
     });
   }
 
-  rt.ready = true;
-  logger.info(`dapr initialized. Status: Running. Init Elapsed ${Math.round(seconds(t0) * 1000)}ms`);
+  // The APIs serve from here on; "ready" (healthz) waits for the app port, as in daprd.
+  rt.outboundReady = true;
+  void appLink.waitForApp().then((reached) => {
+    if (!reached || stopping) return;
+    rt.ready = true;
+    logger.info(`dapr initialized. Status: Running. Init Elapsed ${Math.round(seconds(t0) * 1000)}ms`);
+  });
 
   async function stop(reason: string, code = 0): Promise<void> {
     if (stopping) return stopping;
@@ -176,6 +190,7 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
         await new Promise((r) => setTimeout(r, cfg.blockShutdownMs));
       }
       rt.ready = false;
+      rt.outboundReady = false;
       const grace = cfg.gracefulShutdownMs < 0 ? 5000 : cfg.gracefulShutdownMs;
       // Answer the request that asked for the shutdown before closing its connection.
       await new Promise((r) => setImmediate(r));
@@ -185,6 +200,7 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
         ...others.map((s) => closeGracefully(s, 0)),
         app?.stop(grace),
       ]);
+      appLink.close();
       await ctx.store.closeAll();
       auth.close();
       logger.info('Pillion runtime stopped');

@@ -11,7 +11,9 @@ import * as state from '../../core/state.js';
 import { queryState } from '../../core/state-query.js';
 import type { GetBulkStateRequest, GetStateRequest, QueryStateRequest } from '../../gen/dapr/proto/runtime/v1/state_pb.js';
 import type { GetBulkSecretRequest, GetSecretRequest } from '../../gen/dapr/proto/runtime/v1/secret_pb.js';
-import type { GrpcServer, Handler } from './server.js';
+import type { InvokeServiceRequest } from '../../gen/dapr/proto/runtime/v1/invoke_pb.js';
+import type { CallContext, GrpcServer, Handler } from './server.js';
+import { invokeService } from './invoke-service.js';
 
 const EMPTY = create(EmptySchema);
 
@@ -34,6 +36,7 @@ export function registerDaprService(server: GrpcServer, ctx: CoreContext): void 
     getMetadata: async () => getMetadata(ctx),
     setMetadata: empty(setMetadata),
     shutdown: empty((c) => shutdown(c)),
+    invokeService: (req: InvokeServiceRequest, call: CallContext) => invokeService(ctx, req, call),
   };
   server.addService(Dapr, handlers);
 }

@@ -313,12 +313,12 @@ async function* readMany(stream: ServerHttp2Stream, decoder: FrameDecoder, schem
 }
 
 // daprd hands every call no registered service serves to its transparent proxy, which needs
-// a target app; without one it fails with Unknown. We answer the same, and, for a call that
-// names an app, say that proxying needs the app channel.
+// a target app; without one it fails with Unknown. We answer the same. A call that names an
+// app gets here only when no proxy is installed (the Configuration hides invoke).
 function unknownPath(path: string, headers: IncomingHttpHeaders): GrpcStatusError {
   const target = headers['dapr-app-id'] ?? headers['dapr-callee-app-id'];
   if (target === undefined) {
     return new GrpcStatusError(GrpcCode.UNKNOWN, 'failed to proxy request: required metadata dapr-callee-app-id or dapr-app-id not found');
   }
-  return new GrpcStatusError(GrpcCode.UNIMPLEMENTED, `failed to proxy request to app ${String(target)}: ${path} is not served by this sidecar and proxying to apps is not available`);
+  return new GrpcStatusError(GrpcCode.UNIMPLEMENTED, `failed to proxy request to app ${String(target)}: ${path} is not served by this sidecar and proxying to apps is not available on this sidecar`);
 }

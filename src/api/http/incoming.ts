@@ -58,4 +58,12 @@ export class ApiRequest implements HttpRequest {
   get peer(): string {
     return this.req.socket.remoteAddress ?? '';
   }
+
+  get url(): string {
+    return this.req.url ?? '/';
+  }
+
+  get rawHeaders(): readonly string[] {
+    return this.req.rawHeaders;
+  }
 }

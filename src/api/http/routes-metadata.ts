@@ -2,12 +2,12 @@
 import { create } from '@bufbuild/protobuf';
 import { SetMetadataRequestSchema, type GetMetadataResponse } from '../../gen/dapr/proto/runtime/v1/metadata_pb.js';
 import type { CoreContext } from '../../core/context.js';
-import { checkHealth, shutdown } from '../../core/health.js';
+import { checkHealth, checkOutboundHealth, shutdown } from '../../core/health.js';
 import { getMetadata, setMetadata } from '../../core/metadata.js';
 import { json, NO_CONTENT, type HttpRequest, type RouteDef } from './types.js';
 
-const health = (ctx: CoreContext) => (req: HttpRequest) => {
-  checkHealth(ctx, req.query.get('appid') ?? undefined);
+const health = (ctx: CoreContext, check = checkHealth) => (req: HttpRequest) => {
+  check(ctx, req.query.get('appid') ?? undefined);
   return NO_CONTENT;
 };
 
@@ -15,7 +15,7 @@ const health = (ctx: CoreContext) => (req: HttpRequest) => {
 export function healthRoutes(ctx: CoreContext): RouteDef[] {
   return [
     { method: 'GET', path: '/v1.0/healthz', group: 'healthz', authExempt: true, handler: health(ctx) },
-    { method: 'GET', path: '/v1.0/healthz/outbound', group: 'healthz', authExempt: true, handler: health(ctx) },
+    { method: 'GET', path: '/v1.0/healthz/outbound', group: 'healthz', authExempt: true, handler: health(ctx, checkOutboundHealth) },
   ];
 }
 

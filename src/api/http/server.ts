@@ -16,7 +16,7 @@ import { readBody } from './body.js';
 import { ApiRequest, scanRawHeaders, stripToken, type RawScan } from './incoming.js';
 import { createCors } from './cors.js';
 import { toHttp, UNAUTHORIZED } from './errors.js';
-import type { HttpResponse, RouteDef } from './types.js';
+import type { FallbackRoute, HttpResponse, RouteDef } from './types.js';
 
 export interface HttpObserver {
   /** startedAt: performance.now() when the request arrived */
@@ -32,6 +32,8 @@ export interface HttpServerOptions {
   readonly maxHeaderBytes: number;
   readonly allowedOrigins: readonly string[];
   readonly observe?: HttpObserver;
+  /** for requests no route matches (the dapr-app-id header form of service invocation) */
+  readonly fallback?: FallbackRoute;
 }
 
 interface RouteEntry {
@@ -126,13 +128,15 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
     // Whatever happens next, the caller's token goes no further than this point.
     if (scan.token !== undefined || scan.authorization !== undefined) stripToken(req, bearer);
     if (!route) {
-      // daprd sends every unmatched path or method to service invocation, which without a
-      // target app answers 404 ERR_DIRECT_INVOKE; we answer the same.
+      // daprd sends every unmatched path or method to service invocation: with a dapr-app-id
+      // header that invokes the app; without one it answers 404 ERR_DIRECT_INVOKE.
+      if (opts.fallback?.matches(req.rawHeaders)) return proceed(req, res, method, url, qi, null, opts.fallback.def, scan, started);
       req.resume();
       return send(res, toHttp(NO_APP_ID), route, method, started);
     }
     const query = qi >= 0 ? new URLSearchParams(url.slice(qi + 1)) : EMPTY_QUERY;
-    const run = (body: Buffer) => route.handler(new ApiRequest(req, method, found!.params, query, body, bearer));
+    const params = found?.params ?? {};
+    const run = (body: Buffer) => route.handler(new ApiRequest(req, method, params, query, body, bearer));
     const fail = (err: unknown): void => {
       if (err instanceof DaprError && err.code === 'ERR_BODY_TOO_LARGE') res.setHeader('connection', 'close');
       send(res, toHttp(err), route, method, started);

@@ -2,7 +2,7 @@
 // the universal handler wrapper passes to and from route handlers.
 import type { IncomingHttpHeaders } from 'node:http';
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'HEAD' | 'OPTIONS';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'HEAD' | 'OPTIONS' | 'TRACE';
 
 export interface HttpRequest {
   readonly method: string;
@@ -12,12 +12,23 @@ export interface HttpRequest {
   readonly headers: IncomingHttpHeaders;
   readonly body: Buffer;
   readonly peer: string;
+  /** the request target as received (path and query, not decoded) */
+  readonly url: string;
+  /** header name/value pairs as received (names as sent), the API token already removed */
+  readonly rawHeaders: readonly string[];
 }
 
 export interface HttpResponse {
   readonly status: number;
-  readonly headers?: Readonly<Record<string, string>>;
+  readonly headers?: Readonly<Record<string, string | string[]>>;
   readonly body?: string | Uint8Array;
+}
+
+/** Serves requests no route matches when `matches` says so (the dapr-app-id header form of
+ * service invocation); otherwise such requests get daprd's 404. */
+export interface FallbackRoute {
+  readonly def: RouteDef;
+  matches(rawHeaders: readonly string[]): boolean;
 }
 
 export type HttpHandler = (req: HttpRequest) => Promise<HttpResponse> | HttpResponse;

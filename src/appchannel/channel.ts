@@ -1,0 +1,141 @@
+// The app channel: how the sidecar calls its own app. One protocol-neutral request/response
+// shape (HTTP-like: the gRPC channel maps it onto AppCallback/OnInvoke), so the invocation
+// core does not care which protocol the app speaks. Limits (--app-max-concurrency, the
+// per-call timeout) wrap any channel the same way.
+import type { ClientHttp2Stream, OutgoingHttpHeaders } from 'node:http2';
+
+/** Header pairs as they go on the wire (lower-case names; repeated names allowed). */
+export type HeaderPairs = ReadonlyArray<readonly [string, string]>;
+
+export interface AppRequest {
+  /** HTTP verb (GET, POST, …) */
+  readonly verb: string;
+  /** the method as the caller wrote it, without a leading '/', still percent-encoded */
+  readonly method: string;
+  /** raw query string without '?', '' when none */
+  readonly query: string;
+  /** already filtered by the caller of the channel; sent as is */
+  readonly headers: HeaderPairs;
+  readonly body: Uint8Array;
+  /** ends the call early (the caller went away, or its deadline passed) */
+  readonly signal?: AbortSignal;
+  /** a deadline from the caller (gRPC grpc-timeout), in ms; the shorter of this and the channel's wins */
+  readonly timeoutMs?: number;
+}
+
+export interface AppResponse {
+  readonly status: number;
+  readonly headers: HeaderPairs;
+  readonly body: Uint8Array;
+  /** set when a gRPC app answered with a non-OK status (code, message as the app sent them) */
+  readonly grpcStatus?: { readonly code: number; readonly message: string };
+}
+
+export type AppChannelFailure = 'unreachable' | 'timeout' | 'failed' | 'cancelled';
+
+/** The app could not be called, or did not answer in time; never carries a token. */
+export class AppChannelError extends Error {
+  constructor(readonly kind: AppChannelFailure, message: string) {
+    super(message);
+    this.name = 'AppChannelError';
+  }
+}
+
+export interface AppChannel {
+  readonly protocol: 'http' | 'grpc';
+  invoke(req: AppRequest): Promise<AppResponse>;
+  /** gRPC apps only: a raw HTTP/2 stream to the app, for transparent proxying (frames are
+   * relayed as they are; the caller owns the stream) */
+  openStream?(headers: OutgoingHttpHeaders, signal?: AbortSignal): Promise<ClientHttp2Stream>;
+  close(): void;
+}
+
+export interface ChannelLimits {
+  /** at most this many calls in flight to the app; <= 0 = no limit */
+  readonly maxConcurrency: number;
+  /** per call, queueing included; <= 0 = no limit (as daprd without a resiliency policy) */
+  readonly timeoutMs: number;
+}
+
+/** Applies --app-max-concurrency (a FIFO semaphore) and the per-call timeout to a channel. */
+export function withLimits(inner: AppChannel, limits: ChannelLimits): AppChannel {
+  const gate = limits.maxConcurrency > 0 ? new Semaphore(limits.maxConcurrency) : undefined;
+  const open = inner.openStream?.bind(inner);
+  return {
+    protocol: inner.protocol,
+    close: () => inner.close(),
+    // A proxied stream holds a concurrency slot until it closes; no call timeout (streams may
+    // be long-lived; the caller's grpc-timeout travels to the app with the headers).
+    openStream: open && (async (headers, signal) => {
+      await gate?.acquire(signal);
+      try {
+        const stream = await open(headers, signal);
+        stream.once('close', () => gate?.release());
+        return stream;
+      } catch (err) {
+        gate?.release();
+        throw err;
+      }
+    }),
+    async invoke(req) {
+      const ms = shortest(limits.timeoutMs, req.timeoutMs);
+      const signals = [req.signal, ms === undefined ? undefined : AbortSignal.timeout(ms)].filter((s): s is AbortSignal => s !== undefined);
+      const signal = signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
+      if (!gate) return inner.invoke({ ...req, signal });
+      await gate.acquire(signal);
+      try {
+        return await inner.invoke({ ...req, signal });
+      } finally {
+        gate.release();
+      }
+    },
+  };
+}
+
+const shortest = (a: number, b: number | undefined): number | undefined => {
+  const xs = [a, b ?? 0].filter((x) => x > 0);
+  return xs.length ? Math.min(...xs) : undefined;
+};
+
+/** Why a signal fired, as the channel reports it. */
+export function abortFailure(signal: AbortSignal): AppChannelError {
+  const timedOut = (signal.reason as Error | undefined)?.name === 'TimeoutError';
+  return timedOut
+    ? new AppChannelError('timeout', 'the app did not answer in time')
+    : new AppChannelError('cancelled', 'the call was cancelled by the caller');
+}
+
+class Semaphore {
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  acquire(signal?: AbortSignal): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return Promise.resolve();
+    }
+    if (signal?.aborted) return Promise.reject(abortFailure(signal));
+    return new Promise((resolve, reject) => {
+      const grant = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = (): void => {
+        const i = this.waiting.indexOf(grant);
+        if (i >= 0) this.waiting.splice(i, 1);
+        reject(abortFailure(signal!));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(grant);
+    });
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next(); // the slot passes straight to the next waiter
+    else this.free++;
+  }
+}
