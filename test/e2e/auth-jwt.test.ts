@@ -13,6 +13,8 @@ import { create, toBinary } from '@bufbuild/protobuf';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { GetMetadataRequestSchema } from '../../src/gen/dapr/proto/runtime/v1/metadata_pb.js';
 import { GetStateRequestSchema } from '../../src/gen/dapr/proto/runtime/v1/state_pb.js';
+import { SubscribeConfigurationRequestSchema } from '../../src/gen/dapr/proto/runtime/v1/configuration_pb.js';
+import { ServerReflectionRequestSchema } from '../../src/gen/grpc/reflection/v1/reflection_pb.js';
 import { httpRaw, jsonOf, metricValue, scrapeMetrics, sleep, startSidecar, stopAll, tempDir, type Sidecar } from '../helpers/sidecar.js';
 import { DAPR_SERVICE, grpcRaw, GrpcStatus } from '../helpers/grpc.js';
 
@@ -249,6 +251,24 @@ describe('JWT keys by OIDC discovery (--api-token-oidc-issuer)', () => {
     assert.equal((await httpRaw({ port: sc.httpPort, path: '/v1.0/metadata', headers: { 'dapr-api-token': t } })).status, 200);
     assert.equal((await getMetadata(sc.grpcPort, { 'dapr-api-token': t })).code, GrpcStatus.OK);
     assert.ok(discoveryHits >= 1, 'the discovery document was read');
+  });
+
+  test('streaming calls pass the same gate: server-streaming and bidi, token, expiry and scope', async () => {
+    const subscribe = (metadata: Record<string, string>) =>
+      grpcRaw({ port: sc.grpcPort, path: `${DAPR_SERVICE}/SubscribeConfiguration`, metadata, timeoutMs: 5000,
+        messages: [toBinary(SubscribeConfigurationRequestSchema, create(SubscribeConfigurationRequestSchema, { storeName: 'cfg' }))] });
+    const reflect = (metadata: Record<string, string>) =>
+      grpcRaw({ port: sc.grpcPort, path: '/grpc.reflection.v1.ServerReflection/ServerReflectionInfo', metadata, timeoutMs: 5000,
+        messages: [toBinary(ServerReflectionRequestSchema, create(ServerReflectionRequestSchema, { messageRequest: { case: 'listServices', value: '' } }))] });
+    const good = await sign('oidc', {}, { iss: issuer });
+    // past the gate, the Dapr method Pillion does not serve answers UNIMPLEMENTED; reflection works
+    assert.equal((await subscribe({ 'dapr-api-token': good })).code, GrpcStatus.UNIMPLEMENTED);
+    assert.equal((await reflect({ 'dapr-api-token': good })).code, GrpcStatus.OK);
+    const expired = await sign('oidc', {}, { iss: issuer, exp: now() - 3600 });
+    assert.equal((await subscribe({ 'dapr-api-token': expired })).code, GrpcStatus.UNAUTHENTICATED);
+    assert.equal((await reflect({ 'dapr-api-token': expired })).code, GrpcStatus.UNAUTHENTICATED);
+    const stateOnly = await sign('oidc', { scope: 'state' }, { iss: issuer });
+    assert.equal((await subscribe({ 'dapr-api-token': stateOnly })).code, PERMISSION_DENIED);
   });
 
   test('the issuer is the discovered one: a token naming another issuer is refused', async () => {
