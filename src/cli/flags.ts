@@ -30,7 +30,7 @@ const ignored = (name: string, type: FlagType, help: string, def?: FlagDef['defa
 export const FLAGS: readonly FlagDef[] = [
   f('app-id', 'string', 'Unique id of the app; used for state key prefixes and metadata (required)'),
   f('app-port', 'int', 'Port the app listens on; unset = no app channel'),
-  f('app-protocol', 'string', 'Protocol of the app channel: http or grpc (https, grpcs, h2c: not implemented yet)', { default: 'http' }),
+  f('app-protocol', 'string', 'Protocol of the app channel: http or grpc (https, grpcs and h2c are accepted with a start-up warning; calls to the app then fail with ERR_DIRECT_INVOKE)', { default: 'http' }),
   f('app-channel-address', 'string', 'Address the app listens on', { default: '127.0.0.1' }),
   f('app-max-concurrency', 'int', 'Concurrency limit when calling the app; -1 = no limit', { default: -1 }),
   f('app-ssl', 'bool', 'Use TLS towards the app (same as --app-protocol https)', { default: false }),
