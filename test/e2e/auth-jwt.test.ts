@@ -271,6 +271,18 @@ describe('JWT keys by OIDC discovery (--api-token-oidc-issuer)', () => {
     assert.equal((await subscribe({ 'dapr-api-token': stateOnly })).code, PERMISSION_DENIED);
   });
 
+  test('a static token and JWTs can be enabled together: either is accepted, anything else is refused', async () => {
+    const both = await startSidecar({ appId: APP, token: 'static-token-0123456789abcdef', args: ['--api-token-oidc-issuer', issuer] });
+    const jwt = await sign('oidc', {}, { iss: issuer });
+    for (const t of ['static-token-0123456789abcdef', jwt]) {
+      assert.equal((await httpRaw({ port: both.httpPort, path: '/v1.0/metadata', headers: { 'dapr-api-token': t } })).status, 200);
+      assert.equal((await getMetadata(both.grpcPort, { 'dapr-api-token': t })).code, GrpcStatus.OK);
+    }
+    assert.equal((await httpRaw({ port: both.httpPort, path: '/v1.0/metadata', headers: { 'dapr-api-token': 'static-token-0123456789abcdeX' } })).status, 401);
+    assert.equal((await getMetadata(both.grpcPort, { 'dapr-api-token': await sign('oidc', {}, { iss: ISS }) })).code, GrpcStatus.UNAUTHENTICATED);
+    await both.stop();
+  });
+
   test('the issuer is the discovered one: a token naming another issuer is refused', async () => {
     const t = await sign('oidc', {}, { iss: ISS });
     assert.equal((await httpRaw({ port: sc.httpPort, path: '/v1.0/metadata', headers: { 'dapr-api-token': t } })).status, 401);
