@@ -4,6 +4,7 @@
 // (token-set.ts). Both protocols only translate its verdict; neither decides on its own.
 import { createStaticTokenSet } from './token-set.js';
 import { tokenFingerprint } from './fingerprint.js';
+import { DaprError } from '../errors/table.js';
 
 export { tokenFingerprint };
 
@@ -24,6 +25,11 @@ export type DenyReason =
   | 'out_of_scope'
   | 'api_denied';
 export type Verdict = 'allow' | DenyReason;
+
+/** The error for a call outside the token's scopes (403 / PERMISSION_DENIED on both protocols). */
+export function outOfScope(group: string): DaprError {
+  return new DaprError('ERR_PERMISSION_DENIED', `the API token does not grant access to the ${group} API`);
+}
 
 /** How a refusal is answered: 401 / UNAUTHENTICATED, 403 / PERMISSION_DENIED, or as if the
  * API did not exist (daprd's answer for an API outside the allow list). */

@@ -3,8 +3,7 @@
 // --api-token-allow-bearer the authorization metadata) before anything else sees it.
 import type { IncomingHttpHeaders } from 'node:http2';
 import { GrpcCode } from '../../errors/table.js';
-import { DaprError } from '../../errors/table.js';
-import { API_TOKEN_HEADER, AUTHORIZATION_HEADER, bearerToken, refusalKind, type DenyReason, type Verdict } from '../../security/api-token.js';
+import { API_TOKEN_HEADER, AUTHORIZATION_HEADER, bearerToken, outOfScope, refusalKind, type DenyReason, type Verdict } from '../../security/api-token.js';
 import type { ApiGate } from '../../security/api-gate.js';
 import { grpcTargets, type CallTarget, type Protocol } from '../../security/api-access.js';
 import type { Interceptor } from './server.js';
@@ -37,7 +36,7 @@ const NOT_AVAILABLE = new GrpcStatusError(GrpcCode.UNIMPLEMENTED, 'requested end
 function refusal(reason: DenyReason, target: CallTarget): Error {
   const kind = refusalKind(reason);
   if (kind === 'unavailable') return NOT_AVAILABLE;
-  if (kind === 'forbidden') return new DaprError('ERR_PERMISSION_DENIED', `the API token does not grant access to the ${target.group} API`);
+  if (kind === 'forbidden') return outOfScope(target.group);
   return unauthenticated.get(reason)!;
 }
 
@@ -64,16 +63,16 @@ export function authInterceptor(gate: ApiGate, apiAllowed?: (protocol: Protocol,
     let presented = firstValue(headers, rawHeaders, API_TOKEN_HEADER);
     if (presented === undefined && bearer) presented = bearerToken(firstValue(headers, rawHeaders, AUTHORIZATION_HEADER));
     const target = targetOf(path);
-    const settle = (v: Verdict): Error | undefined => {
-      if (v !== 'allow' && !gate.refused(v, path, target, peer, presented)) return refusal(v, target);
-      strip(headers);
-      return undefined;
-    };
     const verdict = gate.check(presented, target);
     if (verdict === 'allow') {
       strip(headers);
       return undefined;
     }
+    const settle = (v: Verdict): Error | undefined => {
+      if (v !== 'allow' && !gate.refused(v, path, target, peer, presented)) return refusal(v, target);
+      strip(headers);
+      return undefined;
+    };
     return typeof verdict === 'string' ? settle(verdict) : verdict.then(settle);
   };
 }

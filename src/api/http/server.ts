@@ -1,6 +1,7 @@
 // The HTTP API server: node:http + find-my-way. One request pipeline for every route:
-//   CORS → match route → API gate (unless the MATCHED route is exempt) → 404/405
-//   → body (size-limited) → handler → response.
+//   CORS → match route → API gate (unless the MATCHED route is exempt) → route, or daprd's
+//   invocation fallback (404 ERR_DIRECT_INVOKE without dapr-app-id) → body (size-limited)
+//   → handler → response.
 // The gate (token, API allow list, JWT scopes) runs before the 404 decision, so an
 // unauthenticated caller learns nothing about which routes exist, and exemption can't be
 // reached by path tricks: it is a property of the route the router picked, not of the
@@ -9,7 +10,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import FindMyWay from 'find-my-way';
 import { DaprError } from '../../errors/table.js';
-import { bearerToken, refusalKind, type DenyReason, type Verdict } from '../../security/api-token.js';
+import { bearerToken, outOfScope, refusalKind, type DenyReason, type Verdict } from '../../security/api-token.js';
 import type { ApiGate } from '../../security/api-gate.js';
 import { HTTP_UNMATCHED, httpTarget, type CallTarget, type Protocol } from '../../security/api-access.js';
 import { readBody } from './body.js';
@@ -90,21 +91,16 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
       const target = entry?.target ?? HTTP_UNMATCHED;
       const verdict = gate.check(presented, target);
       if (verdict !== 'allow') {
-        if (typeof verdict === 'string') {
-          if (!gate.refused(verdict, `${method} ${route?.path ?? '(no route)'}`, target, req.socket.remoteAddress ?? '', presented)) {
-            return refuse(req, res, verdict, target, presented, route, method, started);
+        // One continuation for both other answers: a refusal now, or a Promise (unseen JWT).
+        const settle = (v: Verdict): void => {
+          if (v !== 'allow' && !gate.refused(v, `${method} ${route?.path ?? '(no route)'}`, target, req.socket.remoteAddress ?? '', presented)) {
+            return refuse(req, res, v, target, presented, route, method, started);
           }
-        } else {
-          verdict.then(
-            (v: Verdict) => {
-              if (v !== 'allow' && !gate.refused(v, `${method} ${route?.path ?? '(no route)'}`, target, req.socket.remoteAddress ?? '', presented)) {
-                refuse(req, res, v, target, presented, route, method, started);
-              } else proceed(req, res, method, url, qi, found, route, scan, started);
-            },
-            (err: unknown) => send(res, toHttp(err), route, method, started),
-          );
-          return;
-        }
+          proceed(req, res, method, url, qi, found, route, scan, started);
+        };
+        if (typeof verdict === 'string') return settle(verdict);
+        verdict.then(settle, (err: unknown) => send(res, toHttp(err), route, method, started));
+        return;
       }
     }
     proceed(req, res, method, url, qi, found, route, scan, started);
@@ -115,7 +111,7 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
     const kind = refusalKind(reason);
     if (kind === 'unavailable') return send(res, toHttp(NO_APP_ID), route, method, started);
     if (kind === 'forbidden') {
-      const r = toHttp(new DaprError('ERR_PERMISSION_DENIED', `the API token does not grant access to the ${target.group} API`));
+      const r = toHttp(outOfScope(target.group));
       return send(res, bearer ? withHeader(r, 'Bearer realm="dapr", error="insufficient_scope"') : r, route, method, started);
     }
     send(res, !bearer ? UNAUTHORIZED : presented === undefined ? BEARER_MISSING : BEARER_INVALID, route, method, started);
