@@ -20,6 +20,11 @@ export interface GrpcLoadConfig {
   concurrency: number;
   warmupMs: number;
   durationMs: number;
+  /** defaults: GetState of key k (the state benchmark); the invocation benchmark sets its own */
+  path?: string;
+  /** framed request message, base64 */
+  body?: string;
+  headers?: Record<string, string>;
 }
 
 export interface GrpcLoadResult {
@@ -34,8 +39,8 @@ export interface GrpcLoadResult {
 }
 
 async function run(cfg: GrpcLoadConfig): Promise<GrpcLoadResult> {
-  const body = getStateRequestFrame();
-  const headers: Record<string, string> = { ':method': 'POST', ':path': GET_STATE_PATH, 'content-type': 'application/grpc', te: 'trailers' };
+  const body = cfg.body === undefined ? getStateRequestFrame() : Buffer.from(cfg.body, 'base64');
+  const headers: Record<string, string> = { ':method': 'POST', ':path': cfg.path ?? GET_STATE_PATH, 'content-type': 'application/grpc', te: 'trailers', ...cfg.headers };
   if (cfg.token !== undefined) headers['dapr-api-token'] = cfg.token;
 
   const sessions: ClientHttp2Session[] = [];

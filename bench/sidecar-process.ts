@@ -95,15 +95,16 @@ export interface Sidecar {
  * store starts empty), and resolves once /v1.0/healthz answers 204. The launcher `exec`s node,
  * so the spawned pid is the sidecar's own pid (what the RSS figures are read from).
  */
-export async function startSidecar(token: string | undefined): Promise<Sidecar> {
-  const [httpPort, grpcPort, publicPort, metricsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  const home = mkdtempSync(join(tmpdir(), 'pillion-bench-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, PILLION_HOME: home };
+export async function startSidecar(token: string | undefined, extra: { args?: readonly string[]; env?: Readonly<Record<string, string>>; home?: string; appId?: string } = {}): Promise<Sidecar> {
+  const [httpPort, grpcPort, publicPort, metricsPort, internalPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  // A caller-provided home is shared (sidecars that must find each other) and left in place.
+  const home = extra.home ?? mkdtempSync(join(tmpdir(), 'pillion-bench-'));
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra.env, PILLION_HOME: home };
   delete env.DAPR_API_TOKEN; // auth off unless we set it below
   if (token !== undefined) env.DAPR_API_TOKEN = token;
 
-  const args = ['run', '--app-id', 'bench', '--dapr-http-port', String(httpPort), '--dapr-grpc-port', String(grpcPort),
-    '--dapr-public-port', String(publicPort), '--metrics-port', String(metricsPort)];
+  const args = ['run', '--app-id', extra.appId ?? 'bench', '--dapr-http-port', String(httpPort), '--dapr-grpc-port', String(grpcPort), '--dapr-internal-grpc-port', String(internalPort),
+    '--dapr-public-port', String(publicPort), '--metrics-port', String(metricsPort), ...(extra.args ?? [])];
   const t0 = nowMs();
   const child = track(spawn(LAUNCHER, args, { env, stdio: ['ignore', 'pipe', 'pipe'] }));
   // Keep the tail of the output for error messages; draining the pipes also keeps the child from blocking.
@@ -141,7 +142,7 @@ export async function startSidecar(token: string | undefined): Promise<Sidecar> 
         await gone;
         clearTimeout(timer);
       }
-      rmSync(home, { recursive: true, force: true });
+      if (extra.home === undefined) rmSync(home, { recursive: true, force: true });
     },
   };
 }

@@ -37,7 +37,10 @@ const template = JSON.stringify({
   version: 'v2',
   plugins: [{ local: plugin, out, opt: ['target=ts', 'import_extension=js'] }],
 });
-const paths = ['dapr/proto/runtime/v1', 'dapr/proto/common/v1', 'google/rpc', 'grpc/reflection'];
+// The internal service sidecars call each other with (service invocation between sidecars);
+// named file by file: jobs.proto in the same folder needs the scheduler protos, which we do not use.
+const internals = ['service_invocation', 'reminders', 'apiversion', 'status'].map((f) => `dapr/proto/internals/v1/${f}.proto`);
+const paths = ['dapr/proto/runtime/v1', 'dapr/proto/common/v1', ...internals, 'google/rpc', 'grpc/reflection'];
 execFileSync(buf, ['generate', work, '--template', template, ...paths.flatMap((p) => ['--path', join(work, p)])], {
   stdio: 'inherit',
 });

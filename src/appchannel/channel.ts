@@ -3,6 +3,7 @@
 // core does not care which protocol the app speaks. Limits (--app-max-concurrency, the
 // per-call timeout) wrap any channel the same way.
 import type { ClientHttp2Stream, OutgoingHttpHeaders } from 'node:http2';
+import type { UnaryCall, UnaryResult } from './grpc-unary.js';
 
 /** Header pairs as they go on the wire (lower-case names; repeated names allowed). */
 export type HeaderPairs = ReadonlyArray<readonly [string, string]>;
@@ -47,6 +48,8 @@ export interface AppChannel {
   /** gRPC apps only: a raw HTTP/2 stream to the app, for transparent proxying (frames are
    * relayed as they are; the caller owns the stream) */
   openStream?(headers: OutgoingHttpHeaders, signal?: AbortSignal): Promise<ClientHttp2Stream>;
+  /** gRPC apps only: one unary call of any AppCallback method (e.g. OnTopicEvent) */
+  unary?(call: UnaryCall): Promise<UnaryResult>;
   close(): void;
 }
 
@@ -61,6 +64,7 @@ export interface ChannelLimits {
 export function withLimits(inner: AppChannel, limits: ChannelLimits): AppChannel {
   const gate = limits.maxConcurrency > 0 ? new Semaphore(limits.maxConcurrency) : undefined;
   const open = inner.openStream?.bind(inner);
+  const unary = inner.unary?.bind(inner);
   return {
     protocol: inner.protocol,
     close: () => inner.close(),
@@ -75,6 +79,16 @@ export function withLimits(inner: AppChannel, limits: ChannelLimits): AppChannel
       } catch (err) {
         gate?.release();
         throw err;
+      }
+    }),
+    // Callback calls share the concurrency limit and the call timeout with invocations.
+    unary: unary && (async (call) => {
+      const ms = shortest(limits.timeoutMs, call.timeoutMs);
+      await gate?.acquire(call.signal);
+      try {
+        return await unary({ ...call, timeoutMs: ms });
+      } finally {
+        gate?.release();
       }
     }),
     async invoke(req) {

@@ -8,6 +8,7 @@ import { AnySchema } from '@bufbuild/protobuf/wkt';
 import { HTTPExtension_Verb, InvokeRequestSchema, InvokeResponseSchema } from '../gen/dapr/proto/common/v1/common_pb.js';
 import { encodeFrame, FrameDecoder } from '../api/grpc/framing.js';
 import { abortFailure, AppChannelError, type AppChannel, type AppRequest, type AppResponse } from './channel.js';
+import { grpcUnary } from './grpc-unary.js';
 
 export interface GrpcChannelOptions {
   readonly host: string;
@@ -43,6 +44,7 @@ export function createGrpcChannel(o: GrpcChannelOptions): AppChannel {
     close: () => session?.destroy(),
     invoke: (req) => onInvoke(connect(), o, req),
     openStream: async (headers) => connect().request(headers),
+    unary: (call) => grpcUnary(connect(), o.maxResponseBytes, call),
   };
 }
 

@@ -22,7 +22,9 @@ export function runHelp(name: string): string {
     '                   (same as --api-token-file; takes precedence over DAPR_API_TOKEN)',
     '  APP_API_TOKEN    token for calls to the app; passed to the app command',
     '  APP_API_TOKEN_FILE   file holding the app token (first line), reloaded on change',
-    '  PILLION_HOME     data folder of the embedded state store (default ~/.pillion)',
+    '  PILLION_HOME     data folder of the embedded state store (default ~/.pillion); also',
+  '                   holds the sidecar registry (registry.db) and the mTLS CA (trust/)',
+  '  PILLION_TRUST_DIR  same as --trust-bundle-dir',
     '  PILLION_NODE     Node.js binary used by the bin/pillion launcher',
     '',
     'Flags:',
@@ -39,6 +41,11 @@ Commands:
   inject     add the sidecar to Kubernetes manifests offline (pillion inject -f <file|->)
   injector   run the sidecar injector webhook; "injector certs" makes its TLS certificate
   token      create a token or JWT; rotate the token Secret in Kubernetes namespaces
+  invoke     call a method of an app through the sidecar, with the API token
+  publish    publish an event through the sidecar, with the API token
+  state      get, set or delete a key of a state store through the sidecar, with the API token
+  list       list the sidecars running on this machine (sharing $PILLION_HOME)
+  trust      create the CA of sidecar-to-sidecar mTLS (a Kubernetes Secret, or files)
   version    print the version
 
 Invoked as "daprd", the program behaves as "pillion run" (a drop-in for daprd).

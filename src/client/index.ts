@@ -8,8 +8,12 @@
 //   c.close();
 import http from 'node:http';
 import http2 from 'node:http2';
+import net from 'node:net';
 import { create, fromBinary, toBinary, type DescMessage, type DescMethodUnary, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
 import { encodeFrame, FrameDecoder } from '../api/grpc/framing.js';
+import { anyUnpack } from '@bufbuild/protobuf/wkt';
+import { StatusSchema } from '../gen/google/rpc/status_pb.js';
+import { ErrorInfoSchema } from '../gen/google/rpc/error_details_pb.js';
 import { tokenProvider, type TokenOptions, type TokenProvider } from './token.js';
 
 export type { TokenOptions, TokenProvider };
@@ -25,6 +29,10 @@ export interface ClientOptions extends TokenOptions {
   readonly bearer?: boolean;
   /** per-call timeout, ms (default 10 000) */
   readonly timeoutMs?: number;
+  /** reach the HTTP API on this Unix socket instead of host:httpPort (sidecar --unix-domain-socket) */
+  readonly httpSocketPath?: string;
+  /** reach the gRPC API on this Unix socket instead of host:grpcPort */
+  readonly grpcSocketPath?: string;
 }
 
 export interface HttpResult {
@@ -36,10 +44,29 @@ export interface HttpResult {
 
 /** A gRPC call that ended with a status other than OK. */
 export class GrpcCallError extends Error {
-  constructor(readonly code: number, message: string) {
+  constructor(
+    readonly code: number,
+    message: string,
+    /** the Dapr error code (google.rpc.ErrorInfo reason in grpc-status-details-bin), when the sidecar sent one */
+    readonly reason?: string,
+  ) {
     super(message);
     this.name = 'GrpcCallError';
   }
+}
+
+/** The ErrorInfo reason of a grpc-status-details-bin value; undefined when absent or unreadable. */
+function errorReason(bin: string | string[] | undefined): string | undefined {
+  if (typeof bin !== 'string' || !bin) return undefined;
+  try {
+    for (const d of fromBinary(StatusSchema, Buffer.from(bin, 'base64')).details) {
+      const info = anyUnpack(d, ErrorInfoSchema);
+      if (info?.reason) return info.reason;
+    }
+  } catch {
+    // not a google.rpc.Status: no reason to report
+  }
+  return undefined;
 }
 
 export interface PillionClient {
@@ -65,7 +92,9 @@ export function createClient(o: ClientOptions = {}): PillionClient {
   };
   const grpcSession = (): http2.ClientHttp2Session => {
     if (session && !session.closed && !session.destroyed) return session;
-    const s = http2.connect(`http://${host}:${grpcPort}`);
+    const s = o.grpcSocketPath
+      ? http2.connect('http://localhost', { createConnection: () => net.connect(o.grpcSocketPath!) })
+      : http2.connect(`http://${host}:${grpcPort}`);
     s.on('error', () => {});
     s.on('close', () => session === s && (session = undefined));
     return (session = s);
@@ -80,7 +109,8 @@ export function createClient(o: ClientOptions = {}): PillionClient {
         if (typeof body === 'object' && !(body instanceof Uint8Array)) h['content-type'] ??= 'application/json';
       }
       return new Promise((resolve, reject) => {
-        const req = http.request({ host, port: httpPort, method, path, headers: h, agent, timeout: timeoutMs }, (res) => {
+        const where = o.httpSocketPath ? { socketPath: o.httpSocketPath } : { host, port: httpPort };
+        const req = http.request({ ...where, method, path, headers: h, agent, timeout: timeoutMs }, (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('error', reject);
@@ -107,9 +137,11 @@ export function createClient(o: ClientOptions = {}): PillionClient {
         const messages: Uint8Array[] = [];
         let status: string | undefined;
         let message = '';
+        let reason: string | undefined;
         const pick = (h: http2.IncomingHttpHeaders): void => {
           if (h['grpc-status'] !== undefined) status = String(h['grpc-status']);
           if (h['grpc-message'] !== undefined) message = decodeURIComponent(String(h['grpc-message']));
+          reason ??= errorReason(h['grpc-status-details-bin']);
         };
         stream.setTimeout(timeoutMs, () => stream.close(http2.constants.NGHTTP2_CANCEL));
         stream.on('response', pick);
@@ -124,7 +156,7 @@ export function createClient(o: ClientOptions = {}): PillionClient {
         stream.on('error', reject);
         stream.on('close', () => {
           if (status === undefined) return reject(new GrpcCallError(1, `call ${method.name} ended without a status`));
-          if (status !== '0') return reject(new GrpcCallError(Number(status), message));
+          if (status !== '0') return reject(new GrpcCallError(Number(status), message, reason));
           if (messages.length !== 1) return reject(new GrpcCallError(13, `expected one response message, got ${messages.length}`));
           resolve(fromBinary(method.output, messages[0]!));
         });

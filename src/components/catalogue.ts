@@ -34,6 +34,16 @@ export const BUILTIN_COMPONENTS: readonly CatalogueEntry[] = [
     factory: async (spec, ctx) => (await import('./state-postgresql.js')).createPostgresStateStore(spec, ctx),
   },
   {
+    type: 'pubsub.in-memory',
+    versions: ['v1'],
+    factory: async (spec, ctx) => (await import('./pubsub-in-memory.js')).createInMemoryPubSub(spec, ctx),
+  },
+  {
+    type: 'pubsub.redis',
+    versions: ['v1'],
+    factory: async (spec, ctx) => (await import('./pubsub-redis.js')).createRedisPubSub(spec, ctx),
+  },
+  {
     type: 'secretstores.local.file',
     versions: ['v1'],
     factory: async (spec, ctx) =>
@@ -44,6 +54,21 @@ export const BUILTIN_COMPONENTS: readonly CatalogueEntry[] = [
     versions: ['v1'],
     factory: async (spec, ctx) =>
       (await import('./secretstore-local-env.js')).createLocalEnvSecretStore(spec, ctx),
+  },
+  {
+    type: 'bindings.http',
+    versions: ['v1'],
+    factory: async (spec, ctx) => (await import('./bindings-http.js')).createHttpBinding(spec, ctx),
+  },
+  {
+    type: 'bindings.cron',
+    versions: ['v1'],
+    factory: async (spec, ctx) => (await import('./bindings-cron.js')).createCronBinding(spec, ctx),
+  },
+  {
+    type: 'bindings.redis',
+    versions: ['v1'],
+    factory: async (spec, ctx) => (await import('./bindings-redis.js')).createRedisBinding(spec, ctx),
   },
 ];
 

@@ -1,7 +1,7 @@
 // Live component instances by name. The core asks this store for `state(name)` /
 // `secret(name)`; the metadata API lists it. Filled once at start-up by the loader.
 
-import type { Component, ComponentSpec, SecretStore, StateStore } from './types.js';
+import type { Binding, Component, ComponentSpec, PubSub, SecretStore, StateStore } from './types.js';
 
 /** One row of the metadata API's `components` list (daprd's RegisteredComponents). */
 export interface ComponentInfo {
@@ -38,6 +38,16 @@ export class ComponentStore {
   secret(name: string): SecretStore | undefined {
     const c = this.byName.get(name)?.instance;
     return c?.kind === 'secretstores' ? c : undefined;
+  }
+
+  pubsub(name: string): PubSub | undefined {
+    const c = this.byName.get(name)?.instance;
+    return c?.kind === 'pubsub' ? c : undefined;
+  }
+
+  binding(name: string): Binding | undefined {
+    const c = this.byName.get(name)?.instance;
+    return c?.kind === 'bindings' ? c : undefined;
   }
 
   /** Names of components of one kind, in load order (e.g. to say "no state store configured"). */

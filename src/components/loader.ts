@@ -27,6 +27,8 @@ export interface LoadOptions {
   readonly registry?: ComponentRegistry;
   /** when set, components declaring another `metadata.namespace` are skipped (daprd's NAMESPACE) */
   readonly namespace?: string;
+  /** add embeddedPubSub() when no resource file defines a pub/sub (the sidecar sets it) */
+  readonly embeddedPubSub?: boolean;
 }
 
 export interface LoadResult {
@@ -51,6 +53,30 @@ export function embeddedDefault(dataDir: string): ComponentDraft {
     source: EMBEDDED_SOURCE,
     file,
   };
+}
+
+/**
+ * Without a pub/sub component in the resources, Pillion still has one: `pubsub`, in-memory
+ * (nothing stored, single process), so publish and subscribe work out of the box.
+ */
+export function embeddedPubSub(): ComponentDraft {
+  return {
+    name: 'pubsub',
+    type: 'pubsub.in-memory',
+    version: 'v1',
+    metadata: [],
+    scopes: [],
+    initTimeoutMs: 5_000,
+    ignoreErrors: false,
+    source: EMBEDDED_SOURCE,
+    file: EMBEDDED_SOURCE,
+  };
+}
+
+/** The embedded pub/sub is added when no file defines a pub/sub (even one scoped to other
+ * apps: then this app is meant to have none) and the name is free. */
+export function needsEmbeddedPubSub(defined: readonly ComponentDraft[], kept: readonly ComponentDraft[]): boolean {
+  return !defined.some((d) => d.type.startsWith('pubsub.')) && !kept.some((d) => d.name === 'pubsub');
 }
 
 /** Reads and validates every document; throws one ResourcesError listing every problem. */
@@ -107,7 +133,9 @@ export async function loadComponents(opts: LoadOptions): Promise<LoadResult> {
     drafts = loaded.drafts.filter((d) => appliesTo(d, opts.appId, opts.namespace));
     const dups = duplicateProblems(drafts);
     if (dups.length > 0) throw new ResourcesError(dups);
+    if (opts.embeddedPubSub && needsEmbeddedPubSub(loaded.drafts, drafts)) drafts.push(embeddedPubSub());
   }
+  if (paths.length === 0 && opts.embeddedPubSub) drafts.push(embeddedPubSub());
   const built = await buildComponents(drafts, {
     appId: opts.appId,
     dataDir: opts.dataDir,

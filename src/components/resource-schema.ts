@@ -35,6 +35,8 @@ export interface OtherResource {
   readonly kind: string;
   readonly name: string;
   readonly source: string;
+  /** the parsed document, for the loader of that kind (e.g. Subscription) */
+  readonly doc?: ResourceDocument;
 }
 
 export type Classified =
@@ -97,7 +99,7 @@ export function classify(doc: ResourceDocument): Classified {
   const kind = typeof v === 'object' && v !== null && typeof v.kind === 'string' ? v.kind : '';
   if (kind !== 'Component') {
     const name = typeof v?.metadata?.name === 'string' ? v.metadata.name : '';
-    return { other: { kind, name, source: doc.source } };
+    return { other: { kind, name, source: doc.source, doc } };
   }
   const parsed = componentDoc.safeParse(doc.value);
   if (!parsed.success) return { problems: schemaProblems(doc, parsed.error) };

@@ -4,14 +4,11 @@
 // first-write check and the write that depends on it are atomic on the server, and a
 // transaction validates all of its operations before applying any of them.
 //
-// Failure behaviour: the client never queues commands while disconnected
-// (`enableOfflineQueue: false`) and never replays commands that were in flight when the
-// connection dropped (a replayed write could be applied twice). A request made while Redis
-// is unreachable therefore fails at once, one stuck on a live but silent connection fails
-// after `readTimeout`; the client keeps reconnecting in the background with a capped backoff.
+// Connection metadata and failure behaviour (no offline queue, no replayed writes, endless
+// reconnects) are the shared ones of redis-connection.ts.
 
-import type { Redis, RedisOptions } from 'ioredis';
-import { MetadataReader } from './metadata-values.js';
+import type { Redis } from 'ioredis';
+import { closeRedis, connectRedis, redisSettings } from './redis-connection.js';
 import { deleteMode, expiryFrom, expiryMetadata, STATE_FEATURES, writeMode } from './state-semantics.js';
 import {
   ETagMismatchError,
@@ -94,6 +91,9 @@ for i = 1, #KEYS do
 end
 return #KEYS`;
 
+// Kept importable from here: bindings.redis and older tests read the settings through this module.
+export { redisSettings, type RedisSettings } from './redis-connection.js';
+
 type ScriptResult = [Buffer, Buffer, number] | null;
 
 interface ScriptedRedis extends Redis {
@@ -164,11 +164,7 @@ export class RedisStateStore implements StateStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    try {
-      await this.client.quit();
-    } catch {
-      this.client.disconnect(); // not connected: nothing to say goodbye to
-    }
+    await closeRedis(this.client);
   }
 }
 
@@ -198,85 +194,12 @@ function mapError(err: unknown, keys: readonly string[]): unknown {
   return err;
 }
 
-/** `host:port` (Dapr's redisHost), IPv6 in brackets; port defaults to 6379. */
-function parseHost(md: MetadataReader): { host: string; port: number } {
-  const raw = md.required('redisHost');
-  const m = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d{1,5}))?$/.exec(raw.trim());
-  const port = m?.[3] === undefined ? 6379 : Number(m[3]);
-  if (!m || port < 1 || port > 65535) md.fail('redisHost', `expected host:port, got "${raw}"`);
-  return { host: (m[1] ?? m[2])!, port };
-}
-
-function integer(md: MetadataReader, field: string, fallback: number, min: number, max: number): number {
-  const raw = md.optional(field);
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) md.fail(field, `expected an integer ${min}..${max}, got "${raw}"`);
-  return n;
-}
-
-export interface RedisSettings {
-  readonly options: RedisOptions;
-  readonly dialTimeoutMs: number;
-}
-
-/** Validates the metadata into ioredis options (exported for tests). */
-export function redisSettings(spec: ComponentSpec): RedisSettings {
-  const md = new MetadataReader(spec);
-  const { host, port } = parseHost(md);
-  const redisType = (md.optional('redisType') ?? 'node').toLowerCase();
-  if (redisType !== 'node') md.fail('redisType', `only "node" is supported, got "${redisType}"`);
-  if (md.bool('failover', false)) md.fail('failover', 'Sentinel failover is not supported');
-  const dialTimeoutMs = md.duration('dialTimeout', 5_000);
-  // go-redis's default read timeout is 3s; a write timeout bounds the same wait here.
-  const readTimeoutMs = Math.max(md.duration('readTimeout', 3_000), md.duration('writeTimeout', 3_000));
-  const maxRetryBackoffMs = md.duration('maxRetryBackoff', 2_000);
-  const minRetryBackoffMs = md.duration('minRetryBackoff', 8);
-  const options: RedisOptions = {
-    host,
-    port,
-    username: md.optional('redisUsername'),
-    password: md.optional('redisPassword'),
-    db: integer(md, 'redisDB', 0, 0, 65535),
-    tls: md.bool('enableTLS', false) ? { servername: host } : undefined,
-    connectTimeout: dialTimeoutMs,
-    commandTimeout: readTimeoutMs > 0 ? readTimeoutMs : undefined,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    autoResendUnfulfilledCommands: false,
-    // Reconnect forever, backing off up to maxRetryBackoff.
-    retryStrategy: (times) => Math.min(Math.max(minRetryBackoffMs, 1) * 2 ** Math.min(times, 16), Math.max(maxRetryBackoffMs, 1)),
-    lazyConnect: true,
-    connectionName: `pillion-${spec.name}`.replace(/\s/g, '_'),
-  };
-  return { options, dialTimeoutMs };
-}
-
 export async function createRedisStateStore(spec: ComponentSpec, _ctx: ComponentContext): Promise<StateStore> {
-  const { options, dialTimeoutMs } = redisSettings(spec);
-  const { Redis } = await import('ioredis');
-  const client = new Redis(options) as ScriptedRedis;
-  // Without a listener ioredis prints every connection error; the requests that fail report
-  // it instead, and the client keeps reconnecting.
-  client.on('error', () => {});
-  client.defineCommand('pillionGet', { numberOfKeys: 1, lua: GET_SCRIPT });
-  client.defineCommand('pillionSet', { numberOfKeys: 1, lua: SET_SCRIPT });
-  client.defineCommand('pillionDelete', { numberOfKeys: 1, lua: DELETE_SCRIPT });
-  client.defineCommand('pillionTransact', { lua: TRANSACT_SCRIPT });
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      client.connect(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no connection within ${dialTimeoutMs} ms`)), dialTimeoutMs);
-      }),
-    ]);
-    await client.ping();
-  } catch (err) {
-    client.disconnect();
-    throw new Error(`${spec.source}: cannot connect to Redis at ${options.host}:${options.port}: ${(err as Error).message}`);
-  } finally {
-    clearTimeout(timer);
-  }
+  const client = await connectRedis<ScriptedRedis>(spec, redisSettings(spec), (c) => {
+    c.defineCommand('pillionGet', { numberOfKeys: 1, lua: GET_SCRIPT });
+    c.defineCommand('pillionSet', { numberOfKeys: 1, lua: SET_SCRIPT });
+    c.defineCommand('pillionDelete', { numberOfKeys: 1, lua: DELETE_SCRIPT });
+    c.defineCommand('pillionTransact', { lua: TRANSACT_SCRIPT });
+  });
   return new RedisStateStore(client);
 }

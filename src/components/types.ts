@@ -133,7 +133,118 @@ export interface SecretStore {
   close(): Promise<void>;
 }
 
-export type Component = StateStore | SecretStore;
+/** A message as a pub/sub component hands it to a subscriber. */
+export interface PubSubMessage {
+  readonly topic: string;
+  /** the bytes as published (a CloudEvent JSON document unless published raw) */
+  readonly data: Uint8Array;
+  /** what the publisher passed along (trace context for raw payloads, …) */
+  readonly metadata: Readonly<Record<string, string>>;
+  /** 1 on first delivery, counting up with every redelivery */
+  readonly attempt: number;
+  /** true when a 'retry' now will not be redelivered (the component's retry budget is spent) */
+  readonly lastAttempt: boolean;
+}
+
+/**
+ * What a subscriber decided: 'success' acks, 'drop' acks without processing, 'retry' asks the
+ * component to redeliver (within its retry budget). A handler that throws counts as 'retry'.
+ */
+export type DeliveryResult = 'success' | 'retry' | 'drop';
+export type PubSubHandler = (msg: PubSubMessage) => Promise<DeliveryResult>;
+
+/** One live subscription; close() stops new deliveries and waits for the one in flight. */
+export interface PubSubSubscription {
+  close(): Promise<void>;
+}
+
+/**
+ * A message broker. Retries belong to the component (a broker such as Redis Streams keeps
+ * unacknowledged messages and redelivers them), so each one documents its own retry settings.
+ */
+export interface PubSub {
+  readonly kind: 'pubsub';
+  /** Dapr feature names reported by the metadata API, e.g. SUBSCRIBE_WILDCARDS, MESSAGE_TTL */
+  readonly features: readonly string[];
+  /** resolves once the broker accepted the message */
+  publish(topic: string, data: Uint8Array, metadata: Readonly<Record<string, string>>): Promise<void>;
+  /** messages published after this resolves reach `handler` */
+  subscribe(topic: string, handler: PubSubHandler, metadata?: Readonly<Record<string, string>>): Promise<PubSubSubscription>;
+  /** stops every subscription (waiting for deliveries in flight) and releases the broker */
+  close(): Promise<void>;
+}
+
+/** Thrown by publish/subscribe after close(). */
+export class PubSubClosedError extends Error {
+  constructor() {
+    super('component is closed');
+    this.name = 'PubSubClosedError';
+  }
+}
+
+/** An output binding call (daprd's bindings.InvokeRequest). */
+export interface BindingInvokeRequest {
+  readonly operation: string;
+  readonly data: Uint8Array;
+  readonly metadata: Readonly<Record<string, string>>;
+  /** fires when the caller went away or its deadline passed */
+  readonly signal?: AbortSignal;
+}
+
+export interface BindingInvokeResponse {
+  readonly data: Uint8Array;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+/**
+ * A failed output binding call that still has an answer to show: bindings.http reports the
+ * status and headers of a non-2xx reply, and daprd returns that metadata with the error.
+ */
+export class BindingInvokeError extends Error {
+  constructor(message: string, readonly response?: BindingInvokeResponse) {
+    super(message);
+    this.name = 'BindingInvokeError';
+  }
+}
+
+/** The output side of a binding component. */
+export interface OutputBinding {
+  /** the operations `invoke` accepts (daprd refuses any other before calling the component) */
+  readonly operations: readonly string[];
+  /** undefined = nothing to answer (the HTTP API then replies 204) */
+  invoke(req: BindingInvokeRequest): Promise<BindingInvokeResponse | undefined>;
+}
+
+/** One event an input binding read from its source. */
+export interface BindingEvent {
+  readonly data: Uint8Array;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+/** Hands an event to the app; resolves with the app's answer, rejects when the app failed. */
+export type BindingEventHandler = (event: BindingEvent) => Promise<Uint8Array>;
+
+/** The input side of a binding component: reads events from its source while started. */
+export interface InputBinding {
+  start(handler: BindingEventHandler): void;
+  /** no new events after this; resolves when the events in flight have been handled */
+  stop(): Promise<void>;
+}
+
+/**
+ * A binding (`bindings.*`). Which sides exist depends on the type and on the component's
+ * `direction` metadata, as in daprd; `features` lists them as daprd's metadata API does.
+ */
+export interface Binding {
+  readonly kind: 'bindings';
+  /** INPUT_BINDING and/or OUTPUT_BINDING */
+  readonly features: readonly string[];
+  readonly output?: OutputBinding;
+  readonly input?: InputBinding;
+  close(): Promise<void>;
+}
+
+export type Component = StateStore | SecretStore | PubSub | Binding;
 
 /** What a factory gets besides the spec: nothing here reads process.env. */
 export interface ComponentContext {
@@ -144,7 +255,14 @@ export interface ComponentContext {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** directory of the YAML file, to resolve relative paths like secretsFile */
   readonly baseDir: string;
+  /**
+   * Where a component reports what goes wrong in the background, outside any request (a
+   * broker connection lost, an unreadable message); unset = nowhere. Never given secrets.
+   */
+  readonly log?: ComponentLog;
 }
+
+export type ComponentLog = (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
 
 /** A factory validates `spec.metadata` and throws ComponentConfigError naming the field. */
 export type ComponentFactory = (spec: ComponentSpec, ctx: ComponentContext) => Promise<Component>;

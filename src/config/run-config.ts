@@ -50,10 +50,18 @@ export interface RunConfig {
     readonly intervalSeconds: number;
     readonly timeoutMs: number;
     readonly threshold: number;
+    /** Pillion: also set the app token on the probes (--app-health-probe-token; daprd never does) */
+    readonly probeToken: boolean;
   };
   readonly httpPort: number;
   readonly grpcPort: number;
   readonly internalGrpcPort: number;
+  /** true when --dapr-internal-grpc-port was given (a busy default port falls back to a free one) */
+  readonly internalGrpcPortExplicit: boolean;
+  /** --dapr-internal-grpc-listen-address (default: the first API listen address) */
+  readonly internalGrpcListenAddress?: string;
+  /** --trust-bundle-dir / PILLION_TRUST_DIR: ca.crt + ca.key for sidecar-to-sidecar mTLS */
+  readonly trustBundleDir?: string;
   readonly listenAddresses: readonly string[];
   readonly publicPort: PortSetting;
   readonly publicListenAddress?: string;
@@ -222,6 +230,24 @@ export function buildRunConfig(args: ParsedArgs, env: Env): RunConfig {
     }
   }
 
+  // App health probes: like daprd, a value <= 0 means the default, and a timeout longer than
+  // the interval is refused (even when the checks are off, as daprd does).
+  const orDefault = (name: string, max: number, def: number): number => {
+    const n = int(name, -(2 ** 31), max);
+    return n === undefined || n <= 0 ? def : n;
+  };
+  const appHealth = {
+    enabled: bool('enable-app-health-check'),
+    path: str('app-health-check-path') || '/healthz',
+    intervalSeconds: orDefault('app-health-probe-interval', 86_400, 5),
+    timeoutMs: orDefault('app-health-probe-timeout', 3_600_000, 500),
+    threshold: orDefault('app-health-threshold', 1_000_000, 3),
+    probeToken: bool('app-health-probe-token'),
+  };
+  if (appHealth.timeoutMs > appHealth.intervalSeconds * 1000) {
+    problems.push(`--app-health-probe-timeout (${appHealth.timeoutMs} ms) must not be longer than --app-health-probe-interval (${appHealth.intervalSeconds} s)`);
+  }
+
   const cfg: RunConfig = {
     appId,
     appPort: port('app-port'),
@@ -231,16 +257,13 @@ export function buildRunConfig(args: ParsedArgs, env: Env): RunConfig {
     appTokenHeader,
     appCallTimeoutMs: appCallTimeoutMs ?? 0,
     namespace: env.NAMESPACE || undefined,
-    appHealth: {
-      enabled: bool('enable-app-health-check'),
-      path: str('app-health-check-path') ?? '/healthz',
-      intervalSeconds: int('app-health-probe-interval', 1, 86_400) ?? 5,
-      timeoutMs: int('app-health-probe-timeout', 1, 3_600_000) ?? 500,
-      threshold: int('app-health-threshold', 1, 1000) ?? 3,
-    },
+    appHealth,
     httpPort: port('dapr-http-port') ?? 3500,
     grpcPort: port('dapr-grpc-port') ?? 50001,
     internalGrpcPort: port('dapr-internal-grpc-port') ?? 50002,
+    internalGrpcPortExplicit: args.given.has('dapr-internal-grpc-port'),
+    internalGrpcListenAddress: str('dapr-internal-grpc-listen-address') || undefined,
+    trustBundleDir: str('trust-bundle-dir') || env.PILLION_TRUST_DIR || undefined,
     listenAddresses: list('dapr-listen-addresses').length ? list('dapr-listen-addresses') : ['127.0.0.1'],
     publicPort: portSetting('dapr-public-port'),
     publicListenAddress: str('dapr-public-listen-address') || undefined,

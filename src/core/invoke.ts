@@ -1,7 +1,7 @@
 // Service invocation, written once for both APIs: check the target, build exactly the headers
-// the app receives, call it through the app channel, and turn channel failures into Dapr
-// errors. The app's status, headers and body come back unchanged (the adapters relay them).
-// Local only for now: the target must be this sidecar's own app.
+// the app receives, call it through the app channel — or, for another app, through that app's
+// sidecar (src/remote) — and turn failures into Dapr errors. The app's status, headers and
+// body come back unchanged (the adapters relay them).
 import { DaprError } from '../errors/table.js';
 import { AppChannelError, type AppResponse, type HeaderPairs } from '../appchannel/channel.js';
 import type { CoreContext } from './context.js';
@@ -20,6 +20,13 @@ export interface InvokeCall {
   readonly timeoutMs?: number;
 }
 
+/** Who is calling the own app: this sidecar's app, or (internal server) a remote sidecar's
+ * app as its mTLS certificate proves. */
+export interface Caller {
+  readonly appId: string;
+  readonly namespace?: string;
+}
+
 export const CALLER_APP_ID = 'dapr-caller-app-id';
 export const CALLEE_APP_ID = 'dapr-callee-app-id';
 export const CALLER_NAMESPACE = 'dapr-caller-namespace';
@@ -34,21 +41,38 @@ const NEVER_FORWARDED = new Set([
 ]);
 
 export async function invokeMethod(ctx: CoreContext, call: InvokeCall): Promise<AppResponse> {
-  const inv = ctx.invocation;
-  if (call.appId !== ctx.appId) {
-    throw new DaprError('ERR_DIRECT_INVOKE', `app ${call.appId} not found: invoking other apps arrives with sidecar-to-sidecar invocation`);
+  if (call.appId === ctx.appId || ctx.remote?.isOwnApp(call.appId)) return invokeLocal(ctx, call, { appId: ctx.appId, namespace: ctx.invocation.namespace });
+  if (!ctx.remote) {
+    throw new DaprError('ERR_DIRECT_INVOKE', `failed to invoke, id: ${call.appId}, err: couldn't find service: ${call.appId} (invocation of other apps is off on this sidecar: it has no trust bundle)`);
   }
+  // Never to another sidecar: the caller's API token, this sidecar's app token, identities.
+  return ctx.remote.invoke(call.appId, {
+    verb: call.verb,
+    method: call.method,
+    query: call.query,
+    headers: forwardable(ctx, call.headers),
+    body: call.body,
+    signal: call.signal,
+    timeoutMs: call.timeoutMs,
+  });
+}
+
+/** Calls the own app through the app channel, on behalf of `caller`. */
+export async function invokeLocal(ctx: CoreContext, call: InvokeCall, caller: Caller): Promise<AppResponse> {
+  const inv = ctx.invocation;
   const channel = inv.channel();
   if (!channel) {
-    throw new DaprError('ERR_DIRECT_INVOKE', `failed to invoke, id: ${call.appId}, err: app channel is not initialized (the sidecar runs without --app-port)`);
+    throw new DaprError('ERR_DIRECT_INVOKE', `failed to invoke, id: ${ctx.appId}, err: app channel is not initialized (the sidecar runs without --app-port)`);
   }
   if (!inv.appReachable()) throw new DaprError('ERR_DIRECT_INVOKE_NOT_READY', 'invoke API is not ready');
+  // App health (--enable-app-health-check): daprd's app channel refuses while the probes fail.
+  if (!inv.appHealthy()) throw new DaprError('ERR_DIRECT_INVOKE', `failed to invoke, id: ${call.appId}, err: rpc error: code = Internal desc = app is not in a healthy state`);
   try {
     return await channel.invoke({
       verb: call.verb,
       method: call.method,
       query: call.query,
-      headers: appHeaders(ctx, call.headers, call.appId),
+      headers: appHeaders(ctx, call.headers, ctx.appId, caller),
       body: call.body,
       signal: call.signal,
       timeoutMs: call.timeoutMs,
@@ -60,18 +84,26 @@ export async function invokeMethod(ctx: CoreContext, call: InvokeCall): Promise<
   }
 }
 
-/** Exactly what the own app receives: the caller's headers minus connection-scoped and
- * sidecar-owned ones, plus the identities and the app token, which the sidecar SETS. */
-export function appHeaders(ctx: CoreContext, incoming: HeaderPairs, callee: string): Array<[string, string]> {
-  const inv = ctx.invocation;
+/** The caller's headers minus connection-scoped ones, tokens and the identities the sidecar
+ * owns — what may travel on (to the own app, or to another sidecar). */
+export function forwardable(ctx: CoreContext, incoming: HeaderPairs): Array<[string, string]> {
   const dropped = new Set(NEVER_FORWARDED);
-  dropped.add(inv.tokenHeader);
+  dropped.add(ctx.invocation.tokenHeader);
   // Headers the caller listed in Connection are connection-scoped too.
   for (const [k, v] of incoming) if (k === 'connection') for (const t of v.split(',')) dropped.add(t.trim().toLowerCase());
   const out: Array<[string, string]> = [];
   for (const [k, v] of incoming) if (!dropped.has(k) && !k.startsWith('proxy-')) out.push([k, v]);
-  out.push([CALLER_APP_ID, ctx.appId], [CALLEE_APP_ID, callee]);
-  if (inv.namespace) out.push([CALLER_NAMESPACE, inv.namespace]);
+  return out;
+}
+
+/** Exactly what the own app receives: the forwardable headers plus the identities and the
+ * app token, which the sidecar SETS. */
+export function appHeaders(ctx: CoreContext, incoming: HeaderPairs, callee: string, caller: Caller = { appId: ctx.appId, namespace: ctx.invocation.namespace }): Array<[string, string]> {
+  const inv = ctx.invocation;
+  const out = forwardable(ctx, incoming);
+  out.push([CALLER_APP_ID, caller.appId], [CALLEE_APP_ID, callee]);
+  // dapr-caller-namespace only where namespaces mean something (Kubernetes mode), as before
+  if (inv.namespace) out.push([CALLER_NAMESPACE, caller.namespace ?? inv.namespace]);
   const token = inv.appToken();
   if (token) out.push([inv.tokenHeader, token]);
   return out;

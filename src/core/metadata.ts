@@ -6,10 +6,15 @@ import {
   AppConnectionPropertiesSchema,
   GetMetadataResponseSchema,
   RegisteredComponentsSchema,
+  PubsubSubscriptionSchema,
+  PubsubSubscriptionType,
   type GetMetadataResponse,
   type SetMetadataRequest,
 } from '../gen/dapr/proto/runtime/v1/metadata_pb.js';
 import type { CoreContext } from './context.js';
+import { goDuration } from '../util/go-duration.js';
+
+const HTTP_PROTOCOLS = new Set(['http', 'https', 'h2c']);
 
 export function getMetadata(ctx: CoreContext): GetMetadataResponse {
   const { app } = ctx;
@@ -20,6 +25,16 @@ export function getMetadata(ctx: CoreContext): GetMetadataResponse {
     registeredComponents: ctx.components.list().map((c) =>
       create(RegisteredComponentsSchema, { name: c.name, type: c.type, version: c.version, capabilities: [...c.capabilities] }),
     ),
+    subscriptions: (ctx.subscriptions?.() ?? []).map((s) =>
+      create(PubsubSubscriptionSchema, {
+        pubsubName: s.pubsubName,
+        topic: s.topic,
+        metadata: { ...s.metadata },
+        rules: { rules: s.rules.map((r) => ({ match: r.match, path: r.path })) },
+        deadLetterTopic: s.deadLetterTopic,
+        type: s.kind === 'declarative' ? PubsubSubscriptionType.DECLARATIVE : PubsubSubscriptionType.PROGRAMMATIC,
+      }),
+    ),
     // daprd always reports its version among the extended attributes
     extendedMetadata: { daprRuntimeVersion: ctx.runtimeVersion, ...Object.fromEntries(ctx.extendedMetadata) },
     appConnectionProperties: create(AppConnectionPropertiesSchema, {
@@ -29,9 +44,10 @@ export function getMetadata(ctx: CoreContext): GetMetadataResponse {
       maxConcurrency: app.maxConcurrency > 0 ? app.maxConcurrency : 0,
       health: app.health
         ? create(AppConnectionHealthPropertiesSchema, {
-            healthCheckPath: app.health.path,
-            healthProbeInterval: `${app.health.intervalSeconds}s`,
-            healthProbeTimeout: `${app.health.timeoutMs}ms`,
+            // as daprd: Go duration strings, and no path for gRPC apps (their probe has none)
+            healthCheckPath: HTTP_PROTOCOLS.has(app.protocol) ? app.health.path : '',
+            healthProbeInterval: goDuration(app.health.intervalSeconds * 1000),
+            healthProbeTimeout: goDuration(app.health.timeoutMs),
             healthThreshold: app.health.threshold,
           })
         : undefined,

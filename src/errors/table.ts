@@ -76,6 +76,25 @@ export const ERRORS = {
   ERR_DIRECT_INVOKE_NOT_READY: { http: 500, grpc: GrpcCode.INTERNAL },
   /** the app did not answer within --app-call-timeout or the caller's deadline */
   ERR_DIRECT_INVOKE_TIMEOUT: { http: 504, grpc: GrpcCode.DEADLINE_EXCEEDED, wire: 'ERR_DIRECT_INVOKE' },
+
+  // Pub/sub: statuses as daprd 1.17 answers them (pkg/api/errors/pubsub.go), quirks included.
+  /** no pub/sub with that name (daprd: 404 with gRPC InvalidArgument) */
+  ERR_PUBSUB_NOT_FOUND: { http: 404, grpc: GrpcCode.INVALID_ARGUMENT },
+  /** no pub/sub component at all for this app */
+  ERR_PUBSUB_NOT_CONFIGURED: { http: 400, grpc: GrpcCode.FAILED_PRECONDITION },
+  ERR_PUBSUB_EMPTY: { http: 404, grpc: GrpcCode.INVALID_ARGUMENT },
+  ERR_TOPIC_NAME_EMPTY: { http: 404, grpc: GrpcCode.INVALID_ARGUMENT },
+  ERR_PUBSUB_FORBIDDEN: { http: 403, grpc: GrpcCode.PERMISSION_DENIED },
+  ERR_PUBSUB_PUBLISH_MESSAGE: { http: 500, grpc: GrpcCode.INTERNAL },
+  ERR_PUBSUB_REQUEST_METADATA: { http: 400, grpc: GrpcCode.INVALID_ARGUMENT },
+  /** a body sent as application/cloudevents+json that is not a JSON object */
+  ERR_PUBSUB_CLOUD_EVENTS_SER: { http: 500, grpc: GrpcCode.INVALID_ARGUMENT },
+  /** bulk publish: unreadable request, or an entry without / with a duplicate entryId */
+  ERR_PUBSUB_EVENTS_SER: { http: 400, grpc: GrpcCode.INVALID_ARGUMENT },
+
+  // Bindings: daprd answers every output binding failure (unknown binding, missing or
+  // unsupported operation, the component failed) with one code, 500 / Internal.
+  ERR_INVOKE_OUTPUT_BINDING: { http: 500, grpc: GrpcCode.INTERNAL },
 } as const satisfies Record<string, Entry>;
 
 export type ErrorCode = keyof typeof ERRORS;

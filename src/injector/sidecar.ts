@@ -1,7 +1,7 @@
 // Builders for what the injector adds: the `daprd` sidecar container, its volumes, and the
 // env of the app containers. Each is a pure function of the validated settings.
 import type { AnnotationValue } from './annotations.js';
-import { DATA_VOLUME, SIDECAR_NAME, TOKEN_VOLUME, type Settings } from './decide.js';
+import { DATA_VOLUME, SIDECAR_NAME, TOKEN_VOLUME, TRUST_VOLUME, type Settings } from './decide.js';
 import type { Container, EnvVar, InjectorConfig, Volume } from './types.js';
 
 export const HTTP_PORT = 3500;
@@ -10,6 +10,10 @@ export const PUBLIC_PORT = 3501;
 export const DATA_PATH = '/var/lib/pillion';
 export const TOKEN_MOUNT_PATH = '/var/run/secrets/pillion.io/api-token';
 export const TOKEN_KEY = 'token';
+/** the CA of sidecar-to-sidecar mTLS (`pillion trust create`); optional: without it the
+ * sidecar serves no internal port and cannot invoke other apps */
+export const TRUST_SECRET_NAME = 'pillion-trust';
+export const TRUST_MOUNT_PATH = '/var/run/secrets/pillion.io/trust';
 
 const get = <T extends AnnotationValue>(s: Settings, key: string): T | undefined => s.values.get(`dapr.io/${key}`) as T | undefined;
 
@@ -18,6 +22,8 @@ export function sidecarArgs(s: Settings): string[] {
   const args = ['--mode', 'kubernetes', '--app-id', s.appId, '--dapr-http-port', String(HTTP_PORT)];
   args.push('--dapr-public-port', String(PUBLIC_PORT), '--dapr-public-listen-address', '0.0.0.0');
   args.push('--metrics-listen-address', '0.0.0.0');
+  // Other sidecars reach the internal server through the <app-id>-dapr Service.
+  args.push('--dapr-internal-grpc-listen-address', '0.0.0.0', '--trust-bundle-dir', TRUST_MOUNT_PATH);
   const flagFor: Array<[string, string]> = [
     ['app-port', 'app-port'], ['app-protocol', 'app-protocol'], ['app-channel-address', 'app-channel-address'],
     ['app-max-concurrency', 'app-max-concurrency'], ['enable-app-health-check', 'enable-app-health-check'],
@@ -110,6 +116,7 @@ export function sidecarContainer(s: Settings, config: InjectorConfig): Container
     volumeMounts: [
       { name: DATA_VOLUME, mountPath: DATA_PATH },
       ...(get(s, 'api-token-secret') !== undefined ? [{ name: TOKEN_VOLUME, mountPath: TOKEN_MOUNT_PATH, readOnly: true }] : []),
+      { name: TRUST_VOLUME, mountPath: TRUST_MOUNT_PATH, readOnly: true },
     ],
   };
   return JSON.parse(JSON.stringify(c)) as Container;
@@ -120,6 +127,7 @@ export function sidecarVolumes(s: Settings): Volume[] {
   return [
     { name: DATA_VOLUME, emptyDir: {} },
     ...(secret !== undefined ? [{ name: TOKEN_VOLUME, secret: { secretName: secret, items: [{ key: TOKEN_KEY, path: TOKEN_KEY }] } }] : []),
+    { name: TRUST_VOLUME, secret: { secretName: TRUST_SECRET_NAME, optional: true } },
   ];
 }
 

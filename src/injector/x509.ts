@@ -60,6 +60,10 @@ export interface CertSpec {
   readonly isCa: boolean;
   /** subjectAltName DNS names (serving certificates) */
   readonly dnsNames?: readonly string[];
+  /** subjectAltName URIs (the SPIFFE ID of a sidecar's certificate, see src/remote/trust.ts) */
+  readonly uris?: readonly string[];
+  /** leaf only: also usable as a TLS client certificate (mutual TLS between sidecars) */
+  readonly clientAuth?: boolean;
 }
 
 const publicOf = (k: KeyObject): KeyObject => (k.type === 'public' ? k : createPublicKey(k));
@@ -82,8 +86,12 @@ export function buildCertificate(c: CertSpec): Buffer {
     ext('2.5.29.14', false, octets(keyId(c.publicKey))),
     ext('2.5.29.35', false, seq(tlv(0x80, keyId(c.signingKey)))),
   ];
-  if (!c.isCa) extensions.push(ext('2.5.29.37', false, seq(oid('1.3.6.1.5.5.7.3.1'))));
-  if (c.dnsNames?.length) extensions.push(ext('2.5.29.17', false, seq(...c.dnsNames.map((n) => tlv(0x82, Buffer.from(n, 'ascii'))))));
+  if (!c.isCa) extensions.push(ext('2.5.29.37', false, seq(oid('1.3.6.1.5.5.7.3.1'), ...(c.clientAuth ? [oid('1.3.6.1.5.5.7.3.2')] : []))));
+  const altNames = [
+    ...(c.dnsNames ?? []).map((n) => tlv(0x82, Buffer.from(n, 'ascii'))),
+    ...(c.uris ?? []).map((u) => tlv(0x86, Buffer.from(u, 'ascii'))),
+  ];
+  if (altNames.length) extensions.push(ext('2.5.29.17', false, seq(...altNames)));
   const tbs = seq(
     explicit(0, tlv(0x02, Buffer.from([2]))),
     unsigned(c.serial),

@@ -21,6 +21,10 @@ export interface Metrics {
   /** number of static API tokens currently accepted, read at scrape time */
   setTokensLoaded(read: () => number): void;
   componentLoaded(type: string, success: boolean): void;
+  /** a publish to a pub/sub component, by outcome */
+  pubsubEgress(component: string, topic: string, success: boolean): void;
+  /** a message delivered to the app, by what the app decided (success | retry | drop) */
+  pubsubIngress(component: string, topic: string, processStatus: string): void;
 }
 
 const LATENCY_MS = [0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000];
@@ -69,6 +73,9 @@ export function createMetrics(appId: string): Metrics {
     },
   });
   const loaded = new client.Counter({ name: 'dapr_runtime_component_loaded', help: 'Number of successfully loaded components', labelNames: ['type', 'success'], registers: [registry] });
+
+  const psEgress = new client.Counter({ name: 'dapr_component_pubsub_egress_count', help: 'The number of outgoing messages published to the pub/sub component', labelNames: ['component', 'namespace', 'success', 'topic'], registers: [registry] });
+  const psIngress = new client.Counter({ name: 'dapr_component_pubsub_ingress_count', help: 'The number of incoming messages arriving from the pub/sub component', labelNames: ['component', 'namespace', 'process_status', 'topic'], registers: [registry] });
 
   type Child = { inc(): void };
   type Timed = { observe(v: number): void };
@@ -121,6 +128,12 @@ export function createMetrics(appId: string): Metrics {
     },
     componentLoaded(type, success) {
       loaded.inc({ type, success: String(success) });
+    },
+    pubsubEgress(component, topic, success) {
+      psEgress.inc({ component, namespace: '', success: String(success), topic });
+    },
+    pubsubIngress(component, topic, processStatus) {
+      psIngress.inc({ component, namespace: '', process_status: processStatus, topic });
     },
   };
 }

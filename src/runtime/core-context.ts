@@ -2,7 +2,7 @@
 import type { LoadedComponent } from '../components/instances.js';
 import { ComponentStore } from '../components/instances.js';
 import type { RunConfig } from '../config/run-config.js';
-import type { AppInvocation, CoreContext } from '../core/context.js';
+import type { AppInvocation, CoreContext, PubSubObserver, RemoteInvocation, SubscriptionInfo } from '../core/context.js';
 import { VERSION } from '../version.js';
 
 export interface RuntimeState {
@@ -10,9 +10,13 @@ export interface RuntimeState {
   /** the APIs listen (daprd's outbound health: does not wait for the app) */
   outboundReady: boolean;
   shutdownRequested: () => void;
+  /** pub/sub metrics hooks */
+  pubsubObserver?: PubSubObserver;
+  /** the subscription manager's active list, once it exists */
+  subscriptions?: () => readonly SubscriptionInfo[];
 }
 
-export function buildCoreContext(cfg: RunConfig, loaded: readonly LoadedComponent[], rt: RuntimeState, features: readonly string[], invocation: AppInvocation): CoreContext & { store: ComponentStore } {
+export function buildCoreContext(cfg: RunConfig, loaded: readonly LoadedComponent[], rt: RuntimeState, features: readonly string[], invocation: AppInvocation, remote?: RemoteInvocation): CoreContext & { store: ComponentStore } {
   const store = new ComponentStore(loaded);
   const specs = new Map(loaded.map((c) => [c.spec.name, c.spec.metadata]));
   return {
@@ -22,6 +26,9 @@ export function buildCoreContext(cfg: RunConfig, loaded: readonly LoadedComponen
     components: {
       state: (n) => store.state(n),
       secret: (n) => store.secret(n),
+      pubsub: (n) => store.pubsub(n),
+      hasPubSub: () => store.names('pubsub').length > 0,
+      binding: (n) => store.binding(n),
       metadataOf: (n) => specs.get(n),
       list: () => store.list(),
     },
@@ -40,8 +47,11 @@ export function buildCoreContext(cfg: RunConfig, loaded: readonly LoadedComponen
         : undefined,
     },
     invocation,
+    remote,
     extendedMetadata: new Map(),
     enabledFeatures: features,
+    pubsubObserver: rt.pubsubObserver,
+    subscriptions: () => rt.subscriptions?.() ?? [],
     isReady: () => rt.ready,
     isOutboundReady: () => rt.outboundReady,
     requestShutdown: () => rt.shutdownRequested(),

@@ -11,6 +11,10 @@ import { healthRoutes, metadataRoutes } from '../api/http/routes-metadata.js';
 import { secretRoutes } from '../api/http/routes-secrets.js';
 import { stateRoutes } from '../api/http/routes-state.js';
 import { invokeRoutes, invokeByHeader } from '../api/http/routes-invoke.js';
+import { bindingRoutes } from '../api/http/routes-bindings.js';
+import { setupInputBindings } from '../bindings/setup.js';
+import { pubsubRoutes } from '../api/http/routes-pubsub.js';
+import { PUBSUB_RESOURCE_KINDS, setupSubscriptions } from '../pubsub/setup.js';
 import type { RouteDef } from '../api/http/types.js';
 import { GrpcServer } from '../api/grpc/server.js';
 import { authInterceptor } from '../api/grpc/auth.js';
@@ -25,6 +29,7 @@ import { buildCoreContext, type RuntimeState } from './core-context.js';
 import { closeGracefully, describe, listen, ListenError, type Endpoint } from './listen.js';
 import { startApp, type AppProcess } from './app-process.js';
 import { createAppLink } from './app-link.js';
+import { setupRemote } from '../remote/setup.js';
 
 export interface Sidecar {
   /** resolves with the process exit code once the sidecar has fully stopped */
@@ -50,7 +55,7 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
   const metrics = createMetrics(cfg.appId);
   // Refusals: one audit line each (rate-limited inside), never the token.
   const auditLog = logger.child({ scope: 'pillion.runtime.audit' });
-  const auth = setupAuth({
+  const auth = await setupAuth({
     envToken: cfg.apiToken,
     tokenFile: cfg.apiAuth.tokenFile,
     jwt: cfg.apiAuth.jwt,
@@ -72,23 +77,30 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
   });
   await auth.ready;
 
-  const loaded = await loadComponents({ resourcesPaths: cfg.resourcesPaths, appId: cfg.appId, dataDir: cfg.dataDir, env });
+  const loaded = await loadComponents({ resourcesPaths: cfg.resourcesPaths, appId: cfg.appId, dataDir: cfg.dataDir, env, embeddedPubSub: true });
   for (const c of loaded.components) {
     metrics.componentLoaded(c.spec.type, true);
     logger.info(`Component loaded: ${c.spec.name} (${c.spec.type}/${c.spec.version})`);
   }
-  for (const o of loaded.others) logger.info(`Resource of kind ${o.kind} ${o.name ? `"${o.name}" ` : ''}in ${o.source} is not used by Pillion; ignored`);
+  for (const o of loaded.others.filter((x) => !PUBSUB_RESOURCE_KINDS.includes(x.kind))) logger.info(`Resource of kind ${o.kind} ${o.name ? `"${o.name}" ` : ''}in ${o.source} is not used by Pillion; ignored`);
   for (const i of loaded.ignored) logger.warn(`Component ${i.name} failed to initialise and has ignoreErrors: true; skipped: ${i.error}`);
 
   let stopping: Promise<void> | undefined;
   let exitCode = 0;
   let resolveStopped!: (code: number) => void;
   const stopped = new Promise<number>((r) => (resolveStopped = r));
-  const rt: RuntimeState = { ready: false, outboundReady: false, shutdownRequested: () => void stop('shutdown API', 0) };
-  const appLink = createAppLink(cfg, auth.appToken, logger);
-  const ctx = buildCoreContext(cfg, loaded.components, rt, configuration.features, appLink.invocation);
+  const rt: RuntimeState = {
+    ready: false, outboundReady: false, shutdownRequested: () => void stop('shutdown API', 0),
+    pubsubObserver: { egress: (c, t, ok) => metrics.pubsubEgress(c, t, ok), ingress: (c, t, st) => metrics.pubsubIngress(c, t, st) },
+  };
+  const appLink = createAppLink(cfg, auth.appToken, logger, metrics.registry);
+  // Sidecar-to-sidecar invocation: trust, resolver and client now; the internal server listens below.
+  const remote = await setupRemote(cfg, logger);
+  const ctx = buildCoreContext(cfg, loaded.components, rt, configuration.features, appLink.invocation, remote.invocation);
+  const subscriptions = setupSubscriptions(ctx, loaded.others, logger, cfg.mode === 'kubernetes' ? cfg.namespace : undefined);
+  rt.subscriptions = () => subscriptions.active();
 
-  const routes: RouteDef[] = [...healthRoutes(ctx), ...metadataRoutes(ctx), ...stateRoutes(ctx), ...secretRoutes(ctx), ...invokeRoutes(ctx)];
+  const routes: RouteDef[] = [...healthRoutes(ctx), ...metadataRoutes(ctx), ...stateRoutes(ctx), ...secretRoutes(ctx), ...invokeRoutes(ctx), ...pubsubRoutes(ctx), ...bindingRoutes(ctx)];
   const httpServers: http.Server[] = [];
   const grpcServers: GrpcServer[] = [];
   const others: Server[] = [];
@@ -153,7 +165,9 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
     if (metricsEnabled) {
       await optionalListen(metricsServer(metrics), { host: cfg.metrics.listenAddress, port: cfg.metrics.port.port }, 'metrics server', cfg.metrics.port.explicit, others, logger);
     }
+    await remote.listen(ctx);
   } catch (err) {
+    await remote.close(0);
     await Promise.all([...httpServers, ...others].map((s) => closeGracefully(s, 0)));
     await Promise.all(grpcServers.map((g) => g.close(0)));
     await ctx.store.closeAll();
@@ -172,12 +186,19 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
     });
   }
 
+  // Input bindings follow the app's health (start once it is reachable, pause while unhealthy).
+  const inputBindings = setupInputBindings(ctx, loaded.components, {
+    maxResponseBytes: cfg.maxBodyBytes, graceMs: cfg.gracefulShutdownMs < 0 ? 5000 : cfg.gracefulShutdownMs, logger, registry: metrics.registry,
+  });
+
   // The APIs serve from here on; "ready" (healthz) waits for the app port, as in daprd.
   rt.outboundReady = true;
   void appLink.waitForApp().then((reached) => {
     if (!reached || stopping) return;
     rt.ready = true;
     logger.info(`dapr initialized. Status: Running. Init Elapsed ${Math.round(seconds(t0) * 1000)}ms`);
+    // As daprd: subscriptions are read from the app (and start delivering) once it is reachable.
+    void subscriptions.start();
   });
 
   async function stop(reason: string, code = 0): Promise<void> {
@@ -186,17 +207,25 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
     stopping = (async () => {
       logger.info(`Shutting down (${reason})`);
       if (cfg.blockShutdownMs > 0 && reason !== 'app exited') {
-        logger.info(`Blocking shutdown for ${cfg.blockShutdownMs}ms (--dapr-block-shutdown-duration)`);
-        await new Promise((r) => setTimeout(r, cfg.blockShutdownMs));
+        // As daprd: with app health checks, the block also ends when the app reports unhealthy.
+        const unhealthy = appLink.whenUnhealthy()?.then(() => logger.info('App reported unhealthy, entering shutdown...'));
+        logger.info(`Blocking shutdown for ${cfg.blockShutdownMs}ms (--dapr-block-shutdown-duration)${unhealthy ? ' or until the app reports unhealthy' : ''}`);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([new Promise((r) => (timer = setTimeout(r, cfg.blockShutdownMs))), ...(unhealthy ? [unhealthy] : [])]);
+        clearTimeout(timer);
       }
       rt.ready = false;
       rt.outboundReady = false;
+      await inputBindings.close(); // no new events while the app and the servers shut down
       const grace = cfg.gracefulShutdownMs < 0 ? 5000 : cfg.gracefulShutdownMs;
       // Answer the request that asked for the shutdown before closing its connection.
       await new Promise((r) => setImmediate(r));
+      // Deliveries stop first (those in flight may finish within the grace period), while the app still runs.
+      await subscriptions.stop(grace);
       await Promise.all([
         ...httpServers.map((s) => closeGracefully(s, grace)),
         ...grpcServers.map((g) => g.close(grace)),
+        remote.close(grace),
         ...others.map((s) => closeGracefully(s, 0)),
         app?.stop(grace),
       ]);

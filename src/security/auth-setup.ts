@@ -5,8 +5,10 @@
 import { createApiGate, type ApiGate } from './api-gate.js';
 import { createApiAccess, hasApiRules, type ApiAccessRules, type Protocol } from './api-access.js';
 import { createAuditLog, type AuditSink } from './audit.js';
-import { checkKeyUrl, fileKeySource, isUrl, remoteKeySource, type KeySource } from './jwks-source.js';
-import { createJwtVerifier, type JwtVerifier } from './jwt-verifier.js';
+// The JWT modules (and the jose library under them) are imported only when JWT is configured:
+// a sidecar with a plain token never pays their memory.
+import type { KeySource } from './jwks-source.js';
+import type { JwtVerifier } from './jwt-verifier.js';
 import { openTokenFile, TokenFileError, type TokenFileSource } from './token-file.js';
 import { createStaticTokenSet, parseTokenLines, type StaticTokenSet } from './token-set.js';
 import { tokenFingerprint } from './fingerprint.js';
@@ -61,7 +63,7 @@ export class AuthSetupError extends Error {}
 
 const MIN_HS_SECRET_BYTES = 32;
 
-export function setupAuth(o: AuthSetupOptions): AuthSetup {
+export async function setupAuth(o: AuthSetupOptions): Promise<AuthSetup> {
   const closers: Array<() => void> = [];
   const reloadReport = (result: 'success' | 'error', detail: string): void => {
     o.metrics?.tokenReload(result);
@@ -97,6 +99,7 @@ export function setupAuth(o: AuthSetupOptions): AuthSetup {
   let ready: Promise<void> = Promise.resolve();
   if (o.jwt) {
     const j = o.jwt;
+    const [{ checkKeyUrl, fileKeySource, isUrl, remoteKeySource }, { createJwtVerifier }] = await Promise.all([import('./jwks-source.js'), import('./jwt-verifier.js')]);
     const events = {
       fetched(result: 'success' | 'error', detail: string) {
         o.metrics?.jwksFetch(result);

@@ -36,8 +36,6 @@ export interface JwtVerifier {
   verify(token: string): Promise<JwtPrincipal | DenyReason>;
 }
 
-/** Three base64url segments: worth a signature check. */
-export const looksLikeJwt = (t: string): boolean => /^[\w-]+\.[\w-]+\.[\w-]*$/.test(t);
 
 export function scopesOf(payload: JWTPayload): ReadonlySet<string> | null {
   const claim = payload.scope;

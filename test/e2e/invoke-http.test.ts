@@ -109,7 +109,7 @@ describe('HTTP /v1.0/invoke/{app-id}/method/{method}', () => {
     assert.equal(res.status, 500);
     assert.deepEqual(JSON.parse(res.body.toString()), {
       errorCode: 'ERR_DIRECT_INVOKE',
-      message: 'app someone-else not found: invoking other apps arrives with sidecar-to-sidecar invocation',
+      message: "failed to invoke, id: someone-else, err: couldn't find service: someone-else",
     });
     assert.equal(app.seen.length, n);
   });

@@ -200,7 +200,8 @@ describe('daprd-compatible flags', { concurrency: 2 }, () => {
     });
     const md = await metadata(sc);
     assert.equal(md.id, 'flags-app');
-    assert.deepEqual((md.components ?? []).map((c) => c.name).sort(), ['store-a', 'store-b', 'store-c']);
+    // plus the embedded in-memory pub/sub, added because no file defines one
+    assert.deepEqual((md.components ?? []).map((c) => c.name).sort(), ['pubsub', 'store-a', 'store-b', 'store-c']);
     const warns = sc.stdout.split('\n').filter((l) => /level=warn/.test(l));
     assert.equal(warns.length, 1, `expected ONE warning, got:\n${warns.join('\n')}`);
     assert.match(warns[0]!, /placement-host-address/);
@@ -317,7 +318,7 @@ spec:
     );
     const sc = await startSidecar({ appId: 'multi-doc', resourcesPaths: [dir] });
     const md = await metadata(sc);
-    assert.deepEqual((md.components ?? []).map((c) => c.name), ['multi-store']);
+    assert.deepEqual((md.components ?? []).map((c) => c.name), ['multi-store', 'pubsub']); // pubsub: the embedded default
     const s = await httpRaw({ port: sc.httpPort, method: 'POST', path: '/v1.0/state/multi-store', headers: { 'content-type': 'application/json' }, body: '[{"key":"a","value":1}]' });
     assert.equal(s.status, 204, s.text);
     await sc.stop();

@@ -1,11 +1,12 @@
 // Transparent gRPC proxying: a call to a service this sidecar does not serve, carrying
-// `dapr-app-id` (or `dapr-callee-app-id`) metadata naming the own app, is relayed to the gRPC
-// app frame by frame — unary and streaming alike, messages never decoded. It runs after the
-// API gate (the caller's token is already gone); the app receives the same identities and
-// app token as with InvokeService.
-import http2, { type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+// `dapr-app-id` (or `dapr-callee-app-id`) metadata, is relayed frame by frame — unary and
+// streaming alike, messages never decoded — to the own gRPC app, or, for another app, over the
+// mutual-TLS internal connection to that app's sidecar, which relays it to its own app
+// (`internalAppProxy`). It runs after the API gate (the caller's token is already gone); the
+// app receives the same identities and app token as with InvokeService.
+import http2, { type ClientHttp2Stream, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { CoreContext } from '../../core/context.js';
-import { appHeaders } from '../../core/invoke.js';
+import { appHeaders, forwardable, type Caller } from '../../core/invoke.js';
 import { DaprError } from '../../errors/table.js';
 import type { Fallback } from './server.js';
 import { toGrpcTrailers } from './status.js';
@@ -14,40 +15,82 @@ import { toGrpcTrailers } from './status.js';
 const NOT_RELAYED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'host']);
 
 const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
+const targetOf = (headers: IncomingHttpHeaders): string | undefined => first(headers['dapr-app-id']) ?? first(headers['dapr-callee-app-id']);
 
+/** The public gRPC API's fallback: to the own app, or through another app's sidecar. */
 export function appProxy(ctx: CoreContext): Fallback {
   return (stream, headers, path) => {
-    const target = first(headers['dapr-app-id']) ?? first(headers['dapr-callee-app-id']);
+    const target = targetOf(headers);
     if (target === undefined) return false;
-    proxy(ctx, stream, headers, path, target).catch((err: unknown) => fail(stream, err));
+    const own = target === ctx.appId || ctx.remote?.isOwnApp(target) === true;
+    const upstream = own ? toOwnApp(ctx, headers, path, target, { appId: ctx.appId, namespace: ctx.invocation.namespace }) : toRemote(ctx, headers, path, target);
+    relay(stream, upstream, target).catch((err: unknown) => fail(stream, err));
     return true;
   };
 }
 
-async function proxy(ctx: CoreContext, stream: ServerHttp2Stream, headers: IncomingHttpHeaders, path: string, target: string): Promise<void> {
-  if (target !== ctx.appId) {
-    throw new DaprError('ERR_DIRECT_INVOKE', `app ${target} not found: invoking other apps arrives with sidecar-to-sidecar invocation`);
-  }
-  const channel = ctx.invocation.channel();
-  if (!channel?.openStream) {
-    throw new DaprError('ERR_DIRECT_INVOKE', `failed to proxy request to app ${target}: ${path} needs a gRPC app (--app-protocol grpc)`);
-  }
-  if (!ctx.invocation.appReachable()) throw new DaprError('ERR_DIRECT_INVOKE_NOT_READY', 'invoke API is not ready');
+/** The internal server's fallback: a remote sidecar relays a call to this sidecar's own app,
+ * on behalf of the app its certificate names. Proxying never goes a second hop. */
+export function internalAppProxy(ctx: CoreContext, callerOf: (stream: ServerHttp2Stream) => Caller | undefined): Fallback {
+  return (stream, headers, path) => {
+    const target = targetOf(headers) ?? '';
+    const caller = callerOf(stream);
+    const upstream = !caller
+      ? Promise.reject(new DaprError('ERR_DIRECT_INVOKE', 'failed to proxy request: the calling sidecar has no identity'))
+      : target !== ctx.appId
+        ? Promise.reject(new DaprError('ERR_DIRECT_INVOKE', `failed to proxy request to app ${target}: this sidecar serves app ${ctx.appId} only`))
+        : toOwnApp(ctx, headers, path, target, caller);
+    relay(stream, upstream, target).catch((err: unknown) => fail(stream, err));
+    return true;
+  };
+}
 
+function pairsOf(headers: IncomingHttpHeaders): Array<[string, string]> {
   const pairs: Array<[string, string]> = [];
   for (const [k, v] of Object.entries(headers)) {
     if (v === undefined || k.startsWith(':')) continue;
     for (const one of Array.isArray(v) ? v : [v]) pairs.push([k, String(one)]);
   }
+  return pairs;
+}
+
+function outgoing(path: string, pairs: ReadonlyArray<readonly [string, string]>): http2.OutgoingHttpHeaders {
   const out: http2.OutgoingHttpHeaders = { ':method': 'POST', ':path': path, te: 'trailers' };
-  for (const [k, v] of appHeaders(ctx, pairs, target)) {
+  for (const [k, v] of pairs) {
+    if (k === 'te') continue;
     const prev = out[k];
     out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [String(prev), v];
   }
+  return out;
+}
 
+type Upstream = Promise<{ open: (signal: AbortSignal) => Promise<ClientHttp2Stream> }>;
+
+async function toOwnApp(ctx: CoreContext, headers: IncomingHttpHeaders, path: string, target: string, caller: Caller): Upstream {
+  const channel = ctx.invocation.channel();
+  if (!channel?.openStream) {
+    throw new DaprError('ERR_DIRECT_INVOKE', `failed to proxy request to app ${target}: ${path} needs a gRPC app (--app-protocol grpc)`);
+  }
+  if (!ctx.invocation.appReachable()) throw new DaprError('ERR_DIRECT_INVOKE_NOT_READY', 'invoke API is not ready');
+  const out = outgoing(path, appHeaders(ctx, pairsOf(headers), ctx.appId, caller));
+  return { open: (signal) => channel.openStream!(out, signal) };
+}
+
+async function toRemote(ctx: CoreContext, headers: IncomingHttpHeaders, path: string, target: string): Upstream {
+  const remote = ctx.remote;
+  if (!remote) {
+    throw new DaprError('ERR_DIRECT_INVOKE', `failed to proxy request to app ${target}: couldn't find service: ${target} (invocation of other apps is off on this sidecar: it has no trust bundle)`);
+  }
+  // Tokens and identities stay here; the remote sidecar sets its own.
+  const out = outgoing(path, forwardable(ctx, pairsOf(headers)));
+  return { open: (signal) => remote.openStream(target, out, signal) };
+}
+
+async function relay(stream: ServerHttp2Stream, pending: Upstream, target: string): Promise<void> {
+  const { open } = await pending;
   const cancel = new AbortController();
   stream.once('close', () => cancel.abort());
-  const upstream = await channel.openStream(out, cancel.signal);
+  const upstream = await open(cancel.signal);
   if (stream.destroyed || stream.closed) return void upstream.close(http2.constants.NGHTTP2_CANCEL);
 
   let trailers: http2.OutgoingHttpHeaders | undefined;
@@ -77,8 +120,12 @@ function relayable(h: IncomingHttpHeaders): http2.OutgoingHttpHeaders {
 }
 
 function connectionProblem(err: NodeJS.ErrnoException): string {
-  const code = (err.code === 'ERR_HTTP2_STREAM_CANCEL' ? (err.cause as NodeJS.ErrnoException | undefined)?.code : undefined) ?? err.code;
-  return code === 'ECONNREFUSED' ? 'the app is not reachable (ECONNREFUSED)' : `the call to the app failed (${code ?? err.message})`;
+  const cause = err.code === 'ERR_HTTP2_STREAM_CANCEL' ? (err.cause as NodeJS.ErrnoException | undefined) : undefined;
+  const code = cause?.code ?? err.code;
+  if (code === 'ECONNREFUSED') return 'the app is not reachable (ECONNREFUSED)';
+  // a TLS failure on the internal connection (the remote sidecar did not prove its identity)
+  if (cause && !cause.code) return `the call failed (${cause.message})`;
+  return `the call to the app failed (${code ?? err.message})`;
 }
 
 /** Ends the caller's call with an error status, however far it got. */

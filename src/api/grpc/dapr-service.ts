@@ -14,6 +14,10 @@ import type { GetBulkSecretRequest, GetSecretRequest } from '../../gen/dapr/prot
 import type { InvokeServiceRequest } from '../../gen/dapr/proto/runtime/v1/invoke_pb.js';
 import type { CallContext, GrpcServer, Handler } from './server.js';
 import { invokeService } from './invoke-service.js';
+import { bulkPublishEvent, publishEvent } from '../../core/pubsub.js';
+import type { BulkPublishRequest, PublishEventRequest } from '../../gen/dapr/proto/runtime/v1/pubsub_pb.js';
+import { invokeBindingGrpc } from './invoke-binding.js';
+import type { InvokeBindingRequest } from '../../gen/dapr/proto/runtime/v1/binding_pb.js';
 
 const EMPTY = create(EmptySchema);
 
@@ -37,6 +41,19 @@ export function registerDaprService(server: GrpcServer, ctx: CoreContext): void 
     setMetadata: empty(setMetadata),
     shutdown: empty((c) => shutdown(c)),
     invokeService: (req: InvokeServiceRequest, call: CallContext) => invokeService(ctx, req, call),
+    publishEvent: async (req: PublishEventRequest, call: CallContext) => {
+      await publishEvent(ctx, req, grpcTrace(call));
+      return EMPTY;
+    },
+    bulkPublishEventAlpha1: (req: BulkPublishRequest, call: CallContext) => bulkPublishEvent(ctx, req, grpcTrace(call)),
+    bulkPublishEvent: (req: BulkPublishRequest, call: CallContext) => bulkPublishEvent(ctx, req, grpcTrace(call)),
+    invokeBinding: (req: InvokeBindingRequest, call: CallContext) => invokeBindingGrpc(ctx, req, call),
   };
   server.addService(Dapr, handlers);
+}
+
+/** The caller's W3C trace context from gRPC metadata, for the CloudEvent. */
+function grpcTrace(call: CallContext): { traceparent?: string; tracestate?: string } {
+  const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
+  return { traceparent: one(call.metadata.traceparent), tracestate: one(call.metadata.tracestate) };
 }

@@ -1,6 +1,6 @@
 // HTTP adapter of the metadata, healthz and shutdown APIs.
 import { create } from '@bufbuild/protobuf';
-import { SetMetadataRequestSchema, type GetMetadataResponse } from '../../gen/dapr/proto/runtime/v1/metadata_pb.js';
+import { PubsubSubscriptionType, SetMetadataRequestSchema, type GetMetadataResponse } from '../../gen/dapr/proto/runtime/v1/metadata_pb.js';
 import type { CoreContext } from '../../core/context.js';
 import { checkHealth, checkOutboundHealth, shutdown } from '../../core/health.js';
 import { getMetadata, setMetadata } from '../../core/metadata.js';
@@ -57,13 +57,25 @@ function metadataJson(m: GetMetadataResponse): Record<string, unknown> {
     }));
   }
   out.extended = m.extendedMetadata;
+  if (m.subscriptions.length) {
+    // daprd's HTTP form: rules flattened, omitempty on metadata/rules/match/path, type by name
+    out.subscriptions = m.subscriptions.map((s) => ({
+      pubsubname: s.pubsubName,
+      topic: s.topic,
+      ...(Object.keys(s.metadata).length ? { metadata: s.metadata } : {}),
+      ...(s.rules?.rules.length ? { rules: s.rules.rules.map((r) => ({ ...(r.match ? { match: r.match } : {}), ...(r.path ? { path: r.path } : {}) })) } : {}),
+      deadLetterTopic: s.deadLetterTopic,
+      type: s.type === PubsubSubscriptionType.DECLARATIVE ? 'DECLARATIVE' : 'PROGRAMMATIC',
+    }));
+  }
   out.appConnectionProperties = app
     ? {
         ...(app.port ? { port: app.port } : {}),
         protocol: app.protocol,
         channelAddress: app.channelAddress,
         ...(app.maxConcurrency ? { maxConcurrency: app.maxConcurrency } : {}),
-        ...(app.health ? { health: { ...app.health, $typeName: undefined } } : {}),
+        // daprd's fields are omitempty: a gRPC app has no healthCheckPath
+        ...(app.health ? { health: Object.fromEntries(Object.entries(app.health).filter(([k, v]) => k !== '$typeName' && v !== '' && v !== 0)) } : {}),
       }
     : {};
   out.actorRuntime = { runtimeStatus: 'DISABLED', hostReady: false, placement: 'placement: disconnected' };

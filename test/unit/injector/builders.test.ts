@@ -47,7 +47,8 @@ describe('sidecar builders', () => {
   test('args: defaults', () => {
     assert.deepEqual(sidecarArgs(settings()), [
       '--mode', 'kubernetes', '--app-id', 'app', '--dapr-http-port', '3500', '--dapr-public-port', '3501',
-      '--dapr-public-listen-address', '0.0.0.0', '--metrics-listen-address', '0.0.0.0', '--app-protocol', 'http',
+      '--dapr-public-listen-address', '0.0.0.0', '--metrics-listen-address', '0.0.0.0',
+      '--dapr-internal-grpc-listen-address', '0.0.0.0', '--trust-bundle-dir', '/var/run/secrets/pillion.io/trust', '--app-protocol', 'http',
       '--dapr-grpc-port', '50001', '--dapr-internal-grpc-port', '50002', '--dapr-listen-addresses', '127.0.0.1',
       '--enable-metrics=true', '--metrics-port', '9090', '--log-level', 'info', '--log-as-json=false',
     ]);
@@ -90,16 +91,18 @@ describe('sidecar builders', () => {
   test('env: no token secrets, no token vars', () => {
     assert.ok(!sidecarEnv(settings()).some((e) => e.name.includes('TOKEN')));
   });
-  test('volumes: the api token secret read-only, plus the data emptyDir', () => {
+  test('volumes: the api token secret read-only, the data emptyDir, the optional trust Secret read-only', () => {
     const s = settings({ 'dapr.io/api-token-secret': 's1' });
     assert.deepEqual(sidecarVolumes(s), [
       { name: 'pillion-data', emptyDir: {} },
       { name: 'dapr-api-token', secret: { secretName: 's1', items: [{ key: 'token', path: 'token' }] } },
+      { name: 'pillion-trust', secret: { secretName: 'pillion-trust', optional: true } },
     ]);
     const c = sidecarContainer(s, TEST_CONFIG);
     assert.deepEqual(c.volumeMounts, [
       { name: 'pillion-data', mountPath: '/var/lib/pillion' },
       { name: 'dapr-api-token', mountPath: '/var/run/secrets/pillion.io/api-token', readOnly: true },
+      { name: 'pillion-trust', mountPath: '/var/run/secrets/pillion.io/trust', readOnly: true },
     ]);
   });
   test('probes: parity defaults on the public port', () => {

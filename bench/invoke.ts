@@ -1,0 +1,170 @@
+// Service invocation benchmark: what a Pillion sidecar adds to a call, for local invocation
+// (client → sidecar → its app) and sidecar-to-sidecar invocation (client → sidecar A → sidecar B
+// over mTLS → B's app), over HTTP (/v1.0/invoke/…) and gRPC (transparent proxying with
+// dapr-app-id), each next to calling the app directly, in one run. See bench/README.md.
+//
+// Two measurements per path:
+//  - latency at a fixed 1,000 req/s (open loop, open-loop.ts): p50/p90/p99 from each request's
+//    scheduled start; "added p50" = p50 via the sidecar(s) − p50 direct. Target ≤ 0.3 ms per hop.
+//  - throughput, closed loop (autocannon 50 connections for HTTP; 50 in-flight unary calls on
+//    4 HTTP/2 connections for gRPC), req/s via the sidecar(s) / direct.
+// Direct and via runs alternate (direct, via, via, direct) so machine drift hits both alike.
+import autocannon from 'autocannon';
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { encodeFrame } from '../src/api/grpc/framing.js';
+import type { GrpcLoadConfig, GrpcLoadResult } from './grpc-load.js';
+import type { OpenLoopConfig, OpenLoopResult } from './open-loop.js';
+import { freePort, httpCall, startSidecar, track, type Sidecar } from './sidecar-process.js';
+import { mean, sleep } from './stats.js';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url)); // dist/bench/
+const num = (name: string, dflt: number): number => (process.env[name] ? Number(process.env[name]) : dflt);
+const CFG = {
+  rate: num('BENCH_RATE', 1000),
+  warmupMs: num('BENCH_WARMUP_S', 2) * 1000,
+  durationMs: num('BENCH_DURATION_S', 10) * 1000,
+  throughputS: num('BENCH_THROUGHPUT_S', 5),
+  targetAddedP50Ms: 0.3,
+};
+const TOKEN = 'bench-token-6b1c0f7e9a2d4c58';
+const GRPC_PATH = '/bench.Echo/Call';
+const GRPC_BODY = encodeFrame(Buffer.from('ping')).toString('base64');
+
+interface Target {
+  protocol: 'http' | 'grpc';
+  port: number;
+  path: string;
+  headers: Record<string, string>;
+}
+interface PathResult {
+  name: string;
+  hops: number;
+  direct: OpenLoopResult[];
+  via: OpenLoopResult[];
+  rpsDirect: number;
+  rpsVia: number;
+}
+
+function child<T>(file: string, msg: unknown): Promise<T> {
+  return new Promise((ok, fail) => {
+    const c = track(fork(join(HERE, file), { stdio: 'inherit' }));
+    c.once('message', (m) => ok(m as T));
+    c.once('exit', (code) => code !== 0 && fail(new Error(`${file} exited with ${code}`)));
+    c.send(msg as object);
+  });
+}
+
+async function openLoop(t: Target): Promise<OpenLoopResult> {
+  const cfg: OpenLoopConfig = { ...t, body: t.protocol === 'grpc' ? GRPC_BODY : undefined, rate: CFG.rate, warmupMs: CFG.warmupMs, durationMs: CFG.durationMs };
+  const r = await child<OpenLoopResult>('open-loop.js', cfg);
+  if (r.failures) throw new Error(`${t.protocol} :${t.port}${t.path}: ${r.failures} failed, first: ${r.firstFailure}`);
+  return r;
+}
+
+async function closedLoop(t: Target): Promise<number> {
+  if (t.protocol === 'http') {
+    const r = await autocannon({ url: `http://127.0.0.1:${t.port}${t.path}`, connections: 50, duration: CFG.throughputS, headers: t.headers });
+    if (r.non2xx || r.errors) throw new Error(`HTTP :${t.port}${t.path}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+    return r['2xx'] / r.duration;
+  }
+  const cfg: GrpcLoadConfig = { port: t.port, sessions: 4, concurrency: 50, warmupMs: 1000, durationMs: CFG.throughputS * 1000, path: t.path, body: GRPC_BODY, headers: t.headers };
+  return (await grpcResult(cfg)).rps;
+}
+// grpc-load.ts first reports 'measuring' (used by the state benchmark), then its result.
+function grpcResult(cfg: GrpcLoadConfig): Promise<GrpcLoadResult> {
+  return new Promise((ok, fail) => {
+    const c = track(fork(join(HERE, 'grpc-load.js'), { stdio: 'inherit' }));
+    c.on('message', (m) => {
+      if (m === 'measuring') return;
+      const r = m as GrpcLoadResult;
+      if (r.failures) fail(new Error(`gRPC :${cfg.port}${cfg.path}: ${r.failures} failed, first: ${r.firstFailure}`));
+      else ok(r);
+    });
+    c.send(cfg);
+  });
+}
+
+async function measure(name: string, hops: number, direct: Target, via: Target): Promise<PathResult> {
+  process.stdout.write(`${name}: `);
+  const d1 = await openLoop(direct);
+  const v1 = await openLoop(via);
+  const v2 = await openLoop(via);
+  const d2 = await openLoop(direct);
+  const rpsDirect = await closedLoop(direct);
+  const rpsVia = await closedLoop(via);
+  console.log('done');
+  return { name, hops, direct: [d1, d2], via: [v1, v2], rpsDirect, rpsVia };
+}
+
+async function main(): Promise<void> {
+  const [appHttp, appGrpc] = [await freePort(), await freePort()];
+  const app: ChildProcess = track(fork(join(HERE, 'echo-app.js'), { stdio: 'inherit' }));
+  await new Promise<void>((ok) => {
+    app.once('message', () => ok());
+    app.send({ httpPort: appHttp, grpcPort: appGrpc });
+  });
+  // Sidecars that must find each other share one PILLION_HOME (the self-hosted registry).
+  const home = mkdtempSync(join(tmpdir(), 'pillion-bench-invoke-'));
+  const sidecars: Sidecar[] = [];
+  try {
+    const echo = await startSidecar(TOKEN, { home, appId: 'echo', args: ['--app-port', String(appHttp)] });
+    const echoGrpc = await startSidecar(TOKEN, { home, appId: 'echo-grpc', args: ['--app-port', String(appGrpc), '--app-protocol', 'grpc'] });
+    const caller = await startSidecar(TOKEN, { home, appId: 'caller' });
+    sidecars.push(echo, echoGrpc, caller);
+    const auth = { 'dapr-api-token': TOKEN };
+    // Every path must work before it is measured.
+    for (const [port, target] of [[echo.httpPort, 'echo'], [caller.httpPort, 'echo']] as const) {
+      const r = await httpCall(port, 'GET', `/v1.0/invoke/${target}/method/echo`, auth);
+      if (r.status !== 200) throw new Error(`invoke via :${port} answered ${r.status}: ${r.body}`);
+    }
+    await sleep(500);
+
+    const httpDirect: Target = { protocol: 'http', port: appHttp, path: '/echo', headers: {} };
+    const grpcDirect: Target = { protocol: 'grpc', port: appGrpc, path: GRPC_PATH, headers: {} };
+    const results = [
+      await measure('HTTP local (client → sidecar → app)', 1, httpDirect, { protocol: 'http', port: echo.httpPort, path: '/v1.0/invoke/echo/method/echo', headers: auth }),
+      await measure('gRPC local (proxy, dapr-app-id)', 1, grpcDirect, { protocol: 'grpc', port: echoGrpc.grpcPort, path: GRPC_PATH, headers: { ...auth, 'dapr-app-id': 'echo-grpc' } }),
+      await measure('HTTP remote (client → A → B → app)', 2, httpDirect, { protocol: 'http', port: caller.httpPort, path: '/v1.0/invoke/echo/method/echo', headers: auth }),
+      await measure('gRPC remote (proxy via A → B → app)', 2, grpcDirect, { protocol: 'grpc', port: caller.grpcPort, path: GRPC_PATH, headers: { ...auth, 'dapr-app-id': 'echo-grpc' } }),
+    ];
+    report(results);
+  } finally {
+    await Promise.all(sidecars.map((s) => s.stop()));
+    app.kill();
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+function report(results: PathResult[]): void {
+  const f2 = (x: number): string => x.toFixed(2);
+  const f0 = (x: number): string => Math.round(x).toLocaleString('en-US');
+  console.log(`\nFixed rate ${CFG.rate} req/s, ${CFG.durationMs / 1000} s measured ×2 each (direct, via, via, direct); throughput closed loop ${CFG.throughputS} s.`);
+  console.log(`machine: ${availableParallelism()} cores, ${cpus()[0]?.model ?? '?'}, node ${process.version}\n`);
+  console.log('| path | direct p50 / p99 ms | via p50 / p99 ms | added p50 ms (per hop) | target | direct req/s | via req/s | ratio |');
+  console.log('|---|---:|---:|---:|:---:|---:|---:|---:|');
+  const rows = results.map((r) => {
+    const dp50 = mean(r.direct.map((x) => x.p50));
+    const vp50 = mean(r.via.map((x) => x.p50));
+    const added = vp50 - dp50;
+    const perHop = added / r.hops;
+    const pass = perHop <= CFG.targetAddedP50Ms;
+    console.log(`| ${r.name} | ${f2(dp50)} / ${f2(mean(r.direct.map((x) => x.p99)))} | ${f2(vp50)} / ${f2(mean(r.via.map((x) => x.p99)))} | ${f2(added)} (${f2(perHop)}) | ${pass ? 'PASS' : 'FAIL'} | ${f0(r.rpsDirect)} | ${f0(r.rpsVia)} | ${f2(r.rpsVia / r.rpsDirect)} |`);
+    return { ...r, addedP50: added, addedP50PerHop: perHop, pass };
+  });
+  const out = join(HERE, '..', '..', 'bench', 'results');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'invoke-latest.json'), JSON.stringify({ date: new Date().toISOString(), config: CFG, results: rows }, null, 2));
+  console.log(`\nraw figures: bench/results/invoke-latest.json`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: Error) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

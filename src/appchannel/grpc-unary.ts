@@ -1,0 +1,101 @@
+// One unary gRPC call of any AppCallback method on the channel's HTTP/2 session: message
+// bytes in, status and message bytes out. The topic-event and subscription-list calls use it
+// (and any other callback that is a plain unary method can).
+import http2 from 'node:http2';
+import { encodeFrame, FrameDecoder } from '../api/grpc/framing.js';
+import { abortFailure, AppChannelError, type HeaderPairs } from './channel.js';
+
+export interface UnaryCall {
+  /** full method path, e.g. /dapr.proto.runtime.v1.AppCallback/OnTopicEvent */
+  readonly path: string;
+  /** the serialised request message */
+  readonly message: Uint8Array;
+  /** sent as metadata (lower-case names); the caller sets the app token here */
+  readonly metadata: HeaderPairs;
+  readonly signal?: AbortSignal;
+  readonly timeoutMs?: number;
+}
+
+export interface UnaryResult {
+  /** gRPC status code (0 = OK) and message, as the app sent them */
+  readonly code: number;
+  readonly statusMessage: string;
+  /** the response message when code is 0 */
+  readonly message?: Uint8Array;
+}
+
+// Metadata names the channel sets itself or HTTP/2 forbids.
+const RESERVED = new Set(['connection', 'keep-alive', 'te', 'transfer-encoding', 'upgrade', 'proxy-connection', 'host', 'content-type', 'content-length', 'grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding']);
+
+/** grpc-message is percent-encoded; a malformed one is shown as sent rather than thrown. */
+function decodeMessage(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+export function grpcUnary(session: http2.ClientHttp2Session, maxResponseBytes: number, call: UnaryCall): Promise<UnaryResult> {
+  return new Promise((resolve, reject) => {
+    if (call.signal?.aborted) return reject(abortFailure(call.signal));
+    const headers: http2.OutgoingHttpHeaders = { ':method': 'POST', ':path': call.path, 'content-type': 'application/grpc', te: 'trailers' };
+    for (const [k, v] of call.metadata) {
+      if (RESERVED.has(k) || k.startsWith(':') || k.startsWith('proxy-')) continue;
+      const prev = headers[k];
+      headers[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [String(prev), v];
+    }
+    if (call.timeoutMs && call.timeoutMs > 0) headers['grpc-timeout'] = `${Math.ceil(call.timeoutMs)}m`;
+
+    let settled = false;
+    const settle = (fn: () => void): void => {
+      if (settled) return;
+      settled = true;
+      call.signal?.removeEventListener('abort', onAbort);
+      fn();
+    };
+    let stream: http2.ClientHttp2Stream;
+    try {
+      stream = session.request(headers);
+    } catch (err) {
+      return reject(new AppChannelError('failed', `the call to the app failed (${(err as Error).message})`));
+    }
+    const onAbort = (): void => {
+      settle(() => reject(abortFailure(call.signal!)));
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+    };
+    call.signal?.addEventListener('abort', onAbort, { once: true });
+
+    const decoder = new FrameDecoder(maxResponseBytes, undefined);
+    const messages: Uint8Array[] = [];
+    let status: string | undefined;
+    let statusMessage = '';
+    const readStatus = (h: http2.IncomingHttpHeaders): void => {
+      if (h['grpc-status'] !== undefined) status = String(h['grpc-status']);
+      if (h['grpc-message'] !== undefined) statusMessage = decodeMessage(String(h['grpc-message']));
+    };
+    stream.on('response', readStatus);
+    stream.on('trailers', readStatus);
+    stream.on('data', (chunk: Buffer) => {
+      try {
+        messages.push(...decoder.push(chunk));
+      } catch (err) {
+        settle(() => reject(new AppChannelError('failed', `the app's answer is unreadable (${(err as Error).message})`)));
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+      }
+    });
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      const code = (err.code === 'ERR_HTTP2_STREAM_CANCEL' ? (err.cause as NodeJS.ErrnoException | undefined)?.code : undefined) ?? err.code;
+      const refused = code === 'ECONNREFUSED' || code === 'EHOSTUNREACH';
+      settle(() => reject(new AppChannelError(refused ? 'unreachable' : 'failed', `${refused ? 'the app is not reachable' : 'the call to the app failed'} (${code ?? err.message})`)));
+    });
+    stream.on('close', () => settle(() => {
+      if (status === undefined) return reject(new AppChannelError('failed', 'the app ended the call without a gRPC status'));
+      const code = Number(status);
+      if (code !== 0) return resolve({ code, statusMessage });
+      if (messages.length !== 1) return reject(new AppChannelError('failed', `the app answered ${messages.length} messages to a unary call`));
+      resolve({ code: 0, statusMessage, message: messages[0] });
+    }));
+    stream.end(encodeFrame(call.message));
+  });
+}

@@ -1,0 +1,169 @@
+// Subscriptions for the own app: read them once the app is reachable (declarative ones from
+// the resource files, programmatic ones from the app), subscribe on the components, and
+// deliver each message through the app channel. Deliveries pause while the app is not
+// healthy; retries are the component's (its budget ends in `lastAttempt`), after which a
+// message goes to the subscription's dead-letter topic if it has one. Stopping closes every
+// subscription and waits for deliveries in flight, up to the graceful-shutdown timeout.
+import type { CoreContext } from '../core/context.js';
+import type { DeliveryResult, PubSubMessage, PubSubSubscription } from '../components/types.js';
+import { topicAllowed, topicRules } from '../core/pubsub-scopes.js';
+import { ceString } from '../core/pubsub-cloudevents.js';
+import type { Logger } from '../observability/logger.js';
+import { deliverGrpc, deliverHttp, type AppAccess, type Outcome } from './delivery.js';
+import { fetchAppConfig, fetchSubscriptions } from './app-discovery.js';
+import { readInbound } from './inbound.js';
+import { subscriptionKey, type Subscription } from './subscription.js';
+
+export interface SubscriptionManager {
+  /** reads the subscriptions and subscribes; call once the app port answered */
+  start(): Promise<void>;
+  /** the active subscriptions (for the metadata API and logs) */
+  active(): readonly Subscription[];
+  /** closes every subscription; deliveries in flight get up to graceMs */
+  stop(graceMs: number): Promise<void>;
+}
+
+export function createSubscriptionManager(ctx: CoreContext, declarative: readonly Subscription[], logger: Logger): SubscriptionManager {
+  const log = logger.child({ scope: 'pillion.runtime.pubsub' });
+  const subs: Array<{ sub: Subscription; handle: PubSubSubscription }> = [];
+  // closing: no new deliveries, no more waiting (set when stop begins); cancel: calls still
+  // in flight are cancelled (set when the grace period ends).
+  const closing = new AbortController();
+  const cancel = new AbortController();
+  let started: Promise<void> | undefined;
+
+  const access = (): AppAccess | undefined => {
+    const channel = ctx.invocation.channel();
+    return channel && { channel, token: ctx.invocation.appToken(), tokenHeader: ctx.invocation.tokenHeader };
+  };
+
+  /** Resolves once the app can take calls (at once when it can), or when closing. */
+  const appHealthy = (): Promise<void> => {
+    if (ctx.invocation.appHealthy() || closing.signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        off();
+        closing.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const off = ctx.invocation.onHealthChange((up) => up && done());
+      closing.signal.addEventListener('abort', done, { once: true });
+    });
+  };
+
+  const deadLetter = async (sub: Subscription, msg: PubSubMessage, why: string): Promise<boolean> => {
+    if (!sub.deadLetterTopic) return false;
+    try {
+      await ctx.components.pubsub(sub.pubsubName)!.publish(sub.deadLetterTopic, msg.data, msg.metadata);
+      log.warn(`${why}; sent to dead-letter topic ${sub.deadLetterTopic} (pubsub ${sub.pubsubName}, topic ${msg.topic})`);
+      return true;
+    } catch (err) {
+      log.error(`error sending message to dead letter, origin topic: ${msg.topic} dead letter topic ${sub.deadLetterTopic} err: ${(err as Error).message}`);
+      return false;
+    }
+  };
+
+  const report = (sub: Subscription, topic: string, o: Outcome): void => {
+    ctx.pubsubObserver?.ingress(sub.pubsubName, topic, o.result);
+    if (o.detail) log[o.level](o.detail);
+  };
+
+  const handle = async (sub: Subscription, msg: PubSubMessage): Promise<DeliveryResult> => {
+    await appHealthy();
+    const app = access();
+    if (closing.signal.aborted || !app) return 'retry';
+    const inbound = readInbound(msg, sub, Date.now());
+    if (inbound.kind === 'invalid') {
+      log.error(inbound.reason);
+      ctx.pubsubObserver?.ingress(sub.pubsubName, msg.topic, 'retry');
+      if (await deadLetter(sub, msg, inbound.reason)) return 'drop';
+      if (msg.lastAttempt) log.error(`unreadable message on topic ${msg.topic} of pubsub ${sub.pubsubName}: retries exhausted, message dropped`);
+      return 'retry';
+    }
+    if (inbound.kind === 'skip') {
+      const id = ceString(inbound.cloudEvent, 'id');
+      const why = inbound.reason === 'expired'
+        ? `dropping expired pub/sub event ${id} as of ${ceString(inbound.cloudEvent, 'expiration')}`
+        : `no matching route for event ${id} in pubsub ${sub.pubsubName} and topic ${msg.topic}; skipping`;
+      if (inbound.reason === 'expired') log.warn(why);
+      else log.debug(why);
+      ctx.pubsubObserver?.ingress(sub.pubsubName, msg.topic, 'drop');
+      await deadLetter(sub, msg, why);
+      return 'success';
+    }
+    const delivery = { pubsubName: sub.pubsubName, topic: msg.topic, route: inbound.route, cloudEvent: inbound.cloudEvent, body: inbound.body, metadata: msg.metadata };
+    const outcome = app.channel.protocol === 'grpc' ? await deliverGrpc(delivery, app, cancel.signal) : await deliverHttp(delivery, app, cancel.signal);
+    report(sub, msg.topic, outcome);
+    if (outcome.result === 'drop') {
+      await deadLetter(sub, msg, outcome.detail);
+      return 'drop';
+    }
+    if (outcome.result === 'retry' && msg.lastAttempt && !cancel.signal.aborted) {
+      const why = `pub/sub event ${ceString(inbound.cloudEvent, 'id')} (pubsub ${sub.pubsubName}, topic ${msg.topic}) still failing after ${msg.attempt} attempt(s)`;
+      if (await deadLetter(sub, msg, why)) return 'drop';
+      log.error(`${why}; retries exhausted, message dropped`);
+    }
+    return outcome.result;
+  };
+
+  const subscribeAll = async (all: readonly Subscription[]): Promise<void> => {
+    const seen = new Set<string>();
+    for (const sub of all) {
+      const key = subscriptionKey(sub);
+      const what = `${sub.kind} subscription to topic ${sub.topic} of pubsub ${sub.pubsubName} (${sub.source})`;
+      if (seen.has(key)) {
+        log.warn(`${what} duplicates an earlier subscription to the same topic; ignored`);
+        continue;
+      }
+      const pubsub = ctx.components.pubsub(sub.pubsubName);
+      if (!pubsub) {
+        log.warn(`${what}: pubsub ${sub.pubsubName} is not found; ignored`);
+        continue;
+      }
+      const rules = topicRules(ctx.components.metadataOf(sub.pubsubName) ?? {}, ctx.appId);
+      if (!topicAllowed(sub.topic, rules, rules.subscription)) {
+        log.warn(`${what}: subscribing to topic ${sub.topic} is not allowed for app id ${ctx.appId}; ignored`);
+        continue;
+      }
+      if (sub.bulkSubscribe) log.info(`${what} asks for bulkSubscribe; Pillion delivers its events one at a time`);
+      seen.add(key);
+      try {
+        const handleOne = await pubsub.subscribe(sub.topic, (msg) => handle(sub, msg), sub.metadata);
+        subs.push({ sub, handle: handleOne });
+        log.info(`Subscribed to topic ${sub.topic} on pubsub ${sub.pubsubName} (${sub.kind}, routes: ${sub.rules.map((r) => r.path || '""').join(', ')})`);
+      } catch (err) {
+        log.error(`${what}: subscribing failed: ${(err as Error).message}`);
+      }
+    }
+  };
+
+  return {
+    start() {
+      started ??= (async () => {
+        const app = access();
+        if (!app) {
+          if (declarative.length) log.warn(`${declarative.length} declarative subscription(s) need an app to deliver to (--app-port); none started`);
+          return;
+        }
+        if (app.channel.protocol === 'http') await fetchAppConfig(app, ctx.appId, log, closing.signal);
+        const programmatic = await fetchSubscriptions(app, ctx.appId, log, closing.signal);
+        if (closing.signal.aborted) return;
+        await subscribeAll([...declarative, ...programmatic]);
+      })();
+      return started;
+    },
+    active: () => subs.map((s) => s.sub),
+    async stop(graceMs) {
+      // In-flight deliveries may finish; after graceMs their app calls are cancelled.
+      closing.abort();
+      const timer = setTimeout(() => cancel.abort(), Math.max(0, graceMs));
+      try {
+        await started?.catch(() => {});
+        await Promise.all(subs.map((s) => s.handle.close()));
+      } finally {
+        clearTimeout(timer);
+        cancel.abort();
+      }
+    },
+  };
+}

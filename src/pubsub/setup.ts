@@ -1,0 +1,17 @@
+// The sidecar's one call for pub/sub subscriptions: read the Subscription resources (logging
+// every one that cannot be used) and build the manager that starts once the app is reachable.
+import type { OtherResource } from '../components/resource-schema.js';
+import type { CoreContext } from '../core/context.js';
+import type { Logger } from '../observability/logger.js';
+import { declarativeSubscriptions } from './declarative.js';
+import { createSubscriptionManager, type SubscriptionManager } from './manager.js';
+
+/** Resource kinds this module consumes (the sidecar does not report them as unused). */
+export const PUBSUB_RESOURCE_KINDS: readonly string[] = ['Subscription'];
+
+export function setupSubscriptions(ctx: CoreContext, others: readonly OtherResource[], logger: Logger, namespace?: string): SubscriptionManager {
+  const d = declarativeSubscriptions(others, ctx.appId, namespace);
+  for (const p of d.problems) logger.error(p);
+  for (const s of d.subscriptions) logger.info(`Declarative subscription loaded: ${s.source}`);
+  return createSubscriptionManager(ctx, d.subscriptions, logger);
+}

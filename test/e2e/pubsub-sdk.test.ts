@@ -1,0 +1,95 @@
+// Pub/sub with the official SDK on both ends: @dapr/dapr DaprServer as the subscribing app
+// (HTTP and gRPC app protocols) and DaprClient publishing (HTTP and gRPC), through the real
+// sidecar and its embedded in-memory pub/sub `pubsub`.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CommunicationProtocolEnum, DaprClient, DaprServer, LogLevel } from '@dapr/dapr';
+import { freePorts, startSidecar, stopAll, type Sidecar } from '../helpers/sidecar.js';
+
+const TOKEN = 'sdk-pubsub-token-71b4';
+const APP_TOKEN = 'sdk-pubsub-app-token-90';
+const clients: DaprClient[] = [];
+const servers: DaprServer[] = [];
+
+after(async () => {
+  for (const c of clients) await c.stop().catch(() => {});
+  await stopAll();
+  for (const s of servers) await s.stop().catch(() => {});
+});
+
+const PROTOCOLS = [
+  { name: 'HTTP', proto: CommunicationProtocolEnum.HTTP, port: (sc: Sidecar) => sc.httpPort },
+  { name: 'gRPC', proto: CommunicationProtocolEnum.GRPC, port: (sc: Sidecar) => sc.grpcPort },
+] as const;
+
+async function eventually<T>(get: () => T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = get();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+for (const appProto of PROTOCOLS) {
+  describe(`DaprServer subscribing over ${appProto.name}`, () => {
+    let sc: Sidecar;
+    const received: Array<{ topic: string; data: unknown; headers: unknown }> = [];
+
+    before(async () => {
+      const [appPort] = await freePorts(1);
+      sc = await startSidecar({
+        appId: `sdk-sub-${appProto.name.toLowerCase()}`, token: TOKEN, env: { APP_API_TOKEN: APP_TOKEN }, waitReady: false,
+        args: ['--app-port', String(appPort!), '--app-protocol', appProto.name === 'HTTP' ? 'http' : 'grpc'],
+      });
+      const server = new DaprServer({
+        serverHost: '127.0.0.1',
+        serverPort: String(appPort),
+        communicationProtocol: appProto.proto,
+        clientOptions: { daprHost: '127.0.0.1', daprPort: String(appProto.port(sc)), daprApiToken: TOKEN, communicationProtocol: appProto.proto },
+        logger: { level: LogLevel.Error },
+      });
+      for (const topic of ['orders', 'notes']) {
+        await server.pubsub.subscribe('pubsub', topic, async (data: unknown, headers: unknown) => {
+          received.push({ topic, data, headers });
+        });
+      }
+      await server.start();
+      servers.push(server);
+      await sc.waitReady();
+      // Subscriptions are read once the app answered; wait until the sidecar says so.
+      await eventually(() => (/Subscribed to topic notes/.test(sc.output) ? true : undefined), 'the subscriptions');
+    });
+
+    for (const caller of PROTOCOLS) {
+      test(`DaprClient over ${caller.name} publishes; the app receives the data`, async () => {
+        const client = new DaprClient({
+          daprHost: '127.0.0.1', daprPort: String(caller.port(sc)), communicationProtocol: caller.proto, daprApiToken: TOKEN,
+          logger: { level: LogLevel.Error },
+        });
+        clients.push(client);
+        const marker = `${appProto.name}-${caller.name}-${Date.now()}`;
+        const res = await client.pubsub.publish('pubsub', 'orders', { id: marker, qty: 3 });
+        assert.ok(!res.error, `publish failed: ${JSON.stringify(res.error)}`);
+        const got = await eventually(() => received.find((r) => JSON.stringify(r.data).includes(marker)), 'the event');
+        assert.equal(got.topic, 'orders');
+        assert.deepEqual(got.data, { id: marker, qty: 3 });
+        const res2 = await client.pubsub.publish('pubsub', 'notes', `plain ${marker}`, { contentType: 'text/plain' });
+        assert.ok(!res2.error, `publish failed: ${JSON.stringify(res2.error)}`);
+        const note = await eventually(() => received.find((r) => r.topic === 'notes' && String(r.data).includes(marker)), 'the text event');
+        assert.equal(note.data, `plain ${marker}`);
+      });
+    }
+
+    if (appProto.name === 'HTTP') {
+      test('the HTTP app sees the app token, never the API token', async () => {
+        const h = await eventually(() => received.find((r) => r.topic === 'orders')?.headers as Record<string, string> | undefined, 'an event');
+        assert.equal(h['dapr-api-token'], APP_TOKEN);
+        assert.equal(h['pubsubname'], 'pubsub');
+        assert.equal(h['content-type'], 'application/cloudevents+json');
+        assert.ok(!JSON.stringify(h).includes(TOKEN), 'API token leaked to the app');
+      });
+    }
+  });
+}
