@@ -128,7 +128,13 @@ function buildOne(go, t) {
         '',
       ].join('\n'),
     );
+  }
+  // `go get` of the main package records every module it needs (go.mod and go.sum); the
+  // binaries of one module share the work dir, so each records its own once
+  const got = join(work, `.got-${t.name}`);
+  if (!existsSync(got)) {
     run(go, ['get', `${t.pkg}@${t.version}`], work);
+    writeFileSync(got, '');
   }
   const out = join(binDir, t.name);
   const tmp = `${out}.tmp-${process.pid}`;

@@ -1,8 +1,10 @@
 // App channel to a gRPC app: a small unary client of dapr.proto.runtime.v1.AppCallback on
 // node:http2 (one multiplexed connection, re-opened when it drops), reusing the server's
 // frame codec. An invocation becomes OnInvoke(InvokeRequest{method, data, content_type,
-// http_extension}); headers become metadata.
+// http_extension}); headers become metadata. With `tls` (--app-protocol grpcs) the connection
+// is HTTP/2 over TLS; everything else is the same.
 import http2 from 'node:http2';
+import type { ConnectionOptions } from 'node:tls';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { AnySchema } from '@bufbuild/protobuf/wkt';
 import { HTTPExtension_Verb, InvokeRequestSchema, InvokeResponseSchema } from '../gen/dapr/proto/common/v1/common_pb.js';
@@ -14,6 +16,8 @@ export interface GrpcChannelOptions {
   readonly host: string;
   readonly port: number;
   readonly maxResponseBytes: number;
+  /** speak TLS to the app (see tls.ts: verification only with --app-ca-file) */
+  readonly tls?: ConnectionOptions;
 }
 
 const ON_INVOKE = '/dapr.proto.runtime.v1.AppCallback/OnInvoke';
@@ -22,11 +26,11 @@ const ON_INVOKE = '/dapr.proto.runtime.v1.AppCallback/OnInvoke';
 const NOT_METADATA = new Set(['connection', 'keep-alive', 'te', 'transfer-encoding', 'upgrade', 'proxy-connection', 'host', 'content-type', 'content-length', 'grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding']);
 
 export function createGrpcChannel(o: GrpcChannelOptions): AppChannel {
-  const authority = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`;
+  const authority = `${o.tls ? 'https' : 'http'}://${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`;
   let session: http2.ClientHttp2Session | undefined;
   const connect = (): http2.ClientHttp2Session => {
     if (session && !session.closed && !session.destroyed) return session;
-    const s = http2.connect(authority);
+    const s = o.tls ? http2.connect(authority, o.tls) : http2.connect(authority);
     s.on('error', () => {}); // reported on the streams that fail with it
     s.once('close', () => session === s && (session = undefined));
     // The app is shutting down: stop using this connection and let it close once in-flight

@@ -2,9 +2,13 @@
 // gRPC apps `dapr.proto.runtime.v1.AppCallbackHealthCheck/HealthCheck` (status OK = healthy).
 // Probes use their own connection, so they never wait behind --app-max-concurrency and a
 // stuck invocation cannot make a live app look dead. Like daprd, no app token is sent unless
-// the Pillion flag --app-health-probe-token asks for it.
+// the Pillion flag --app-health-probe-token asks for it. https / grpcs apps are probed over
+// TLS and h2c apps over HTTP/2 cleartext, as daprd's probes share its app client.
 import http from 'node:http';
 import http2 from 'node:http2';
+import https from 'node:https';
+import type { ConnectionOptions } from 'node:tls';
+import { sessionSource } from './h2-session.js';
 
 export interface ProbeResult {
   readonly ok: boolean;
@@ -24,6 +28,10 @@ export interface ProbeTarget {
   readonly timeoutMs: number;
   /** header name and value to set on each probe (the app token), or undefined */
   readonly token: () => readonly [string, string] | undefined;
+  /** speak TLS (https, grpcs; see tls.ts) */
+  readonly tls?: ConnectionOptions;
+  /** HTTP only: HTTP/2 cleartext with prior knowledge (h2c) */
+  readonly h2c?: boolean;
 }
 
 export interface Prober {
@@ -34,11 +42,12 @@ export interface Prober {
 export const HEALTH_CHECK_METHOD = '/dapr.proto.runtime.v1.AppCallbackHealthCheck/HealthCheck';
 
 export function createProber(t: ProbeTarget): Prober {
-  return t.protocol === 'http' ? httpProber(t) : grpcProber(t);
+  if (t.protocol === 'grpc') return grpcProber(t);
+  return t.h2c ? h2cProber(t) : httpProber(t);
 }
 
 function httpProber(t: ProbeTarget): Prober {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const agent = t.tls ? new https.Agent({ keepAlive: true, maxSockets: 1, ...t.tls }) : new http.Agent({ keepAlive: true, maxSockets: 1 });
   const path = '/' + t.path.replace(/^\/+/, '');
   return {
     close: () => agent.destroy(),
@@ -46,7 +55,7 @@ function httpProber(t: ProbeTarget): Prober {
       const start = performance.now();
       const done = (ok: boolean, status: string, reason?: string): void => resolve({ ok, status, reason, ms: performance.now() - start });
       const token = t.token();
-      const req = http.request({ agent, host: t.host, port: t.port, method: 'GET', path, headers: token ? { [token[0]]: token[1] } : {}, signal: AbortSignal.timeout(t.timeoutMs) }, (res) => {
+      const req = (t.tls ? https : http).request({ agent, host: t.host, port: t.port, method: 'GET', path, headers: token ? { [token[0]]: token[1] } : {}, signal: AbortSignal.timeout(t.timeoutMs) }, (res) => {
         res.resume(); // drained, so the connection is reused
         res.on('end', () => {
           const code = res.statusCode ?? 0;
@@ -70,22 +79,10 @@ const GRPC_CODE_NAMES = ['OK', 'Canceled', 'Unknown', 'InvalidArgument', 'Deadli
 const EMPTY_FRAME = Buffer.alloc(5);
 
 function grpcProber(t: ProbeTarget): Prober {
-  const authority = `http://${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
-  let session: http2.ClientHttp2Session | undefined;
-  const connect = (): http2.ClientHttp2Session => {
-    if (session && !session.closed && !session.destroyed) return session;
-    const s = http2.connect(authority);
-    s.on('error', () => {}); // reported on the probe's stream
-    s.once('close', () => session === s && (session = undefined));
-    s.once('goaway', () => {
-      if (session === s) session = undefined;
-      s.close();
-    });
-    s.unref();
-    return (session = s);
-  };
+  const sessions = sessionSource(t.host, t.port, t.tls);
+  const connect = (): http2.ClientHttp2Session => sessions.get();
   return {
-    close: () => session?.destroy(),
+    close: () => sessions.destroy(),
     probe: () => new Promise((resolve) => {
       const start = performance.now();
       let settled = false;
@@ -127,6 +124,50 @@ function grpcProber(t: ProbeTarget): Prober {
       });
       stream.on('close', () => done(status ?? 14, status === undefined ? 'the app ended the call without a gRPC status' : message));
       stream.end(EMPTY_FRAME);
+    }),
+  };
+}
+
+// h2c apps: the same GET as httpProber, on one HTTP/2 cleartext connection of its own.
+function h2cProber(t: ProbeTarget): Prober {
+  const sessions = sessionSource(t.host, t.port);
+  const path = '/' + t.path.replace(/^\/+/, '');
+  return {
+    close: () => sessions.destroy(),
+    probe: () => new Promise((resolve) => {
+      const start = performance.now();
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const done = (ok: boolean, status: string, reason?: string): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve({ ok, status, reason, ms: performance.now() - start });
+      };
+      const token = t.token();
+      let stream: http2.ClientHttp2Stream;
+      try {
+        stream = sessions.get().request({ ':method': 'GET', ':path': path, ...(token ? { [token[0]]: token[1] } : {}) }, { endStream: true });
+      } catch (err) {
+        // the code only: Node's message may quote a header value, i.e. the token
+        return done(false, '500', `Network error: ${(err as NodeJS.ErrnoException).code ?? 'the request could not be made'}`);
+      }
+      timer = setTimeout(() => {
+        done(false, '500', `Network error: no answer within ${t.timeoutMs}ms`);
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+      }, t.timeoutMs);
+      let code = 0;
+      stream.on('response', (h) => (code = Number(h[':status'] ?? 0)));
+      stream.resume(); // the body does not matter; drained so the stream can end
+      stream.on('error', (err: NodeJS.ErrnoException) => {
+        const c = (err.code === 'ERR_HTTP2_STREAM_CANCEL' ? (err.cause as NodeJS.ErrnoException | undefined)?.code : undefined) ?? err.code;
+        done(false, '500', `Network error: ${c ?? err.name}`);
+      });
+      stream.on('close', () => {
+        if (code >= 200 && code < 300) done(true, String(code));
+        else if (code) done(false, String(code), `Health check failed with status code: ${code}`);
+        else done(false, '500', 'Network error: the app closed the stream without answering');
+      });
     }),
   };
 }

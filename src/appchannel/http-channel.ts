@@ -1,6 +1,9 @@
 // App channel to an HTTP app: node:http with a keep-alive agent, so a steady stream of
-// invocations reuses connections instead of paying a TCP handshake per call.
+// invocations reuses connections instead of paying a TCP handshake per call. With `tls`
+// (--app-protocol https) the same over node:https, HTTP/1.1 as daprd's https transport.
 import http from 'node:http';
+import https from 'node:https';
+import type { ConnectionOptions } from 'node:tls';
 import { abortFailure, AppChannelError, type AppChannel, type AppRequest, type AppResponse, type HeaderPairs } from './channel.js';
 
 export interface HttpChannelOptions {
@@ -8,6 +11,8 @@ export interface HttpChannelOptions {
   readonly port: number;
   /** cap on the app's answer, so a runaway app cannot exhaust the sidecar's memory */
   readonly maxResponseBytes: number;
+  /** speak TLS to the app (see tls.ts: verification only with --app-ca-file) */
+  readonly tls?: ConnectionOptions;
 }
 
 // Headers that describe one connection, not the message (RFC 9110 §7.6.1): never relayed.
@@ -26,7 +31,8 @@ export function responseHeaders(raw: readonly string[]): Array<[string, string]>
 }
 
 export function createHttpChannel(o: HttpChannelOptions): AppChannel {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256 });
+  const keep = { keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256 };
+  const agent = o.tls ? new https.Agent({ ...keep, ...o.tls }) : new http.Agent(keep);
   const hostHeader = o.host.includes(':') ? `[${o.host}]:${o.port}` : `${o.host}:${o.port}`;
   return {
     protocol: 'http',
@@ -49,7 +55,7 @@ function call(agent: http.Agent, o: HttpChannelOptions, hostHeader: string, req:
       settled = true;
       reject(e);
     };
-    const out = http.request({ agent, host: o.host, port: o.port, method: req.verb, path, headers: headers.flat(), setHost: false });
+    const out = (o.tls ? https : http).request({ agent, host: o.host, port: o.port, method: req.verb, path, headers: headers.flat(), setHost: false });
     const onAbort = (): void => {
       fail(abortFailure(req.signal!));
       out.destroy();

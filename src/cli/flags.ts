@@ -30,10 +30,11 @@ const ignored = (name: string, type: FlagType, help: string, def?: FlagDef['defa
 export const FLAGS: readonly FlagDef[] = [
   f('app-id', 'string', 'Unique id of the app; used for state key prefixes and metadata (required)'),
   f('app-port', 'int', 'Port the app listens on; unset = no app channel'),
-  f('app-protocol', 'string', 'Protocol of the app channel: http or grpc (https, grpcs and h2c are accepted with a start-up warning; calls to the app then fail with ERR_DIRECT_INVOKE)', { default: 'http' }),
+  f('app-protocol', 'string', 'Protocol of the app channel: http, grpc, https, grpcs (TLS; the app certificate is not verified, as daprd, unless --app-ca-file) or h2c (HTTP/2 cleartext)', { default: 'http' }),
   f('app-channel-address', 'string', 'Address the app listens on', { default: '127.0.0.1' }),
   f('app-max-concurrency', 'int', 'Concurrency limit when calling the app; -1 = no limit', { default: -1 }),
   f('app-ssl', 'bool', 'Use TLS towards the app (same as --app-protocol https)', { default: false }),
+  f('app-ca-file', 'string', 'PEM CA certificate(s) that the certificate of an https / grpcs app must chain to; it must also name --app-channel-address. Default: not verified (as daprd)', { pillion: true }),
   f('app-token-header', 'string', 'Header that carries APP_API_TOKEN to the app (also APP_API_TOKEN_HEADER; default dapr-api-token)', { pillion: true }),
   f('app-call-timeout', 'duration', 'Timeout of each call to the app (e.g. 30s); 0 = none, as daprd without a resiliency policy', { default: '0', pillion: true }),
   f('enable-app-health-check', 'bool', 'Probe the app health', { default: false }),

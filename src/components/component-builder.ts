@@ -11,6 +11,7 @@ import {
   ResourcesError,
   type Component,
   type ComponentContext,
+  type ComponentLog,
   type ComponentSpec,
   type SecretStore,
 } from './types.js';
@@ -20,6 +21,8 @@ export interface BuildOptions {
   readonly dataDir: string;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly registry: ComponentRegistry;
+  /** where components report background trouble; each line is prefixed with the component */
+  readonly log?: ComponentLog;
 }
 
 /** A component that failed but had `spec.ignoreErrors: true`; the sidecar starts without it. */
@@ -35,6 +38,11 @@ export interface BuildResult {
 }
 
 const isSecretStore = (d: ComponentDraft): boolean => d.type.startsWith('secretstores.');
+
+/** The build's log, naming the component on every line; undefined when there is none. */
+function componentLog(log: ComponentLog | undefined, d: ComponentDraft): ComponentLog | undefined {
+  return log && ((level, message) => log(level, `component ${d.name} (${d.type}): ${message}`));
+}
 
 /** Rejects after `ms`; an instance that shows up late is closed rather than leaked. */
 function withTimeout(p: Promise<Component>, ms: number): Promise<Component> {
@@ -91,7 +99,7 @@ export async function buildComponents(drafts: readonly ComponentDraft[], opts: B
         scopes: Object.freeze([...d.scopes]),
         source: d.source,
       });
-      const ctx: ComponentContext = { appId: opts.appId, dataDir: opts.dataDir, env: opts.env, baseDir: dirname(d.file) };
+      const ctx: ComponentContext = { appId: opts.appId, dataDir: opts.dataDir, env: opts.env, baseDir: dirname(d.file), log: componentLog(opts.log, d) };
       const instance = await withTimeout(opts.registry.create(spec, ctx), d.initTimeoutMs);
       components.push({ spec, instance });
       if (instance.kind === 'secretstores') secrets.set(d.name, instance);

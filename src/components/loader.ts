@@ -8,7 +8,7 @@ import { buildComponents, type IgnoredComponent } from './component-builder.js';
 import type { LoadedComponent } from './instances.js';
 import type { ComponentRegistry } from './registry.js';
 import type { ComponentDraft, OtherResource } from './resource-schema.js';
-import { ResourcesError } from './types.js';
+import { ResourcesError, type ComponentLog } from './types.js';
 
 export type { LoadedComponent } from './instances.js';
 export type { IgnoredComponent } from './component-builder.js';
@@ -29,6 +29,8 @@ export interface LoadOptions {
   readonly namespace?: string;
   /** add embeddedPubSub() when no resource file defines a pub/sub (the sidecar sets it) */
   readonly embeddedPubSub?: boolean;
+  /** where components report background trouble (broker connection lost, …) */
+  readonly log?: ComponentLog;
 }
 
 export interface LoadResult {
@@ -141,6 +143,7 @@ export async function loadComponents(opts: LoadOptions): Promise<LoadResult> {
     dataDir: opts.dataDir,
     env: opts.env,
     registry,
+    log: opts.log,
   });
   return { components: built.components, others, ignored: built.ignored };
 }

@@ -116,7 +116,10 @@ export class RedisSubscription implements PubSubSubscription {
   private dispatch(e: RawEntry, attempt: number): void {
     if (this.held.has(e.id)) return;
     this.held.add(e.id);
-    const p: Promise<void> = this.deliver(e, attempt).finally(() => {
+    const p: Promise<void> = this.deliver(e, attempt).catch((err: unknown) => {
+      // Nothing is acked on this path: the entry is redelivered after processingTimeout.
+      this.d.log('error', `redis streams: error delivering message ${e.id} on ${this.where}: ${(err as Error)?.message ?? String(err)}`);
+    }).finally(() => {
       this.held.delete(e.id);
       this.running.delete(p);
       const wake = this.wakeReader;

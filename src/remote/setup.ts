@@ -76,8 +76,8 @@ export async function setupRemote(cfg: RunConfig, logger: Logger): Promise<Remot
         await listen(g.server, { host, port: cfg.internalGrpcPort }, 'internal gRPC server');
       } catch (err) {
         // A busy default port (several sidecars on one machine) is no reason to fail: the
-        // registry records whichever port we got.
-        if (cfg.internalGrpcPortExplicit || !(err instanceof ListenError) || err.code !== 'EADDRINUSE') throw err;
+        // registry records whichever port we got. Not in Kubernetes, where the Service names the port.
+        if (cfg.internalGrpcPortExplicit || !registry || !(err instanceof ListenError) || err.code !== 'EADDRINUSE') throw err;
         await listen(g.server, { host, port: 0 }, 'internal gRPC server');
         log.info(`Port ${cfg.internalGrpcPort} is busy; the internal gRPC server took a free port instead`);
       }

@@ -9,6 +9,8 @@ import type { AppInvocation } from '../core/context.js';
 import { withLimits, type AppChannel } from '../appchannel/channel.js';
 import { createHttpChannel } from '../appchannel/http-channel.js';
 import { createGrpcChannel } from '../appchannel/grpc-channel.js';
+import { createH2cChannel } from '../appchannel/h2c-channel.js';
+import { appTransport, loadAppCa, type AppTransport } from '../appchannel/tls.js';
 import { waitForPort } from '../appchannel/wait-for-port.js';
 import { createProber } from '../appchannel/health-probe.js';
 import { createHealthMonitor, type HealthMonitor } from '../appchannel/health-monitor.js';
@@ -26,13 +28,19 @@ export interface AppLink {
 
 export function createAppLink(cfg: RunConfig, appToken: () => string | undefined, logger: Logger, registry?: Registry): AppLink {
   const port = cfg.appPort || undefined;
+  // Read once at start-up; an unreadable file stops start-up (fail closed, never unverified).
+  const transport = appTransport(cfg.appProtocol, cfg.appChannelAddress, cfg.appCaFile ? loadAppCa(cfg.appCaFile) : undefined);
   let channel: AppChannel | undefined;
   if (port !== undefined) {
-    const o = { host: cfg.appChannelAddress, port, maxResponseBytes: cfg.maxBodyBytes };
+    const o = { host: cfg.appChannelAddress, port, maxResponseBytes: cfg.maxBodyBytes, tls: transport.tls };
     const limits = { maxConcurrency: cfg.appMaxConcurrency, timeoutMs: cfg.appCallTimeoutMs };
-    if (cfg.appProtocol === 'http') channel = withLimits(createHttpChannel(o), limits);
-    else if (cfg.appProtocol === 'grpc') channel = withLimits(createGrpcChannel(o), limits);
-    else logger.warn(`--app-protocol ${cfg.appProtocol} is not supported yet; calls to the app fail with ERR_DIRECT_INVOKE`);
+    const inner = transport.family === 'grpc' ? createGrpcChannel(o) : transport.h2c ? createH2cChannel(o) : createHttpChannel(o);
+    channel = withLimits(inner, limits);
+    if (transport.tls) {
+      logger.info(cfg.appCaFile
+        ? `TLS to the app: its certificate must chain to --app-ca-file ${cfg.appCaFile} and name ${cfg.appChannelAddress}`
+        : 'TLS to the app: its certificate is not verified (as daprd); set --app-ca-file to verify it');
+    }
   }
   let reachable = port === undefined;
   const stop = new AbortController();
@@ -46,7 +54,7 @@ export function createAppLink(cfg: RunConfig, appToken: () => string | undefined
       }
     }
   };
-  const monitor = channel && port !== undefined && cfg.appHealth.enabled ? healthMonitor(cfg, port, channel.protocol, appToken, logger, registry) : undefined;
+  const monitor = channel && port !== undefined && cfg.appHealth.enabled ? healthMonitor(cfg, port, transport, appToken, logger, registry) : undefined;
   monitor?.onChange(notify);
 
   return {
@@ -65,7 +73,7 @@ export function createAppLink(cfg: RunConfig, appToken: () => string | undefined
     async waitForApp() {
       if (port === undefined) return true;
       logger.info(`application protocol: ${cfg.appProtocol}. waiting on port ${port}.  This will block until the app is listening on that port.`);
-      const ok = await waitForPort(cfg.appChannelAddress, port, stop.signal);
+      const ok = await waitForPort(cfg.appChannelAddress, port, stop.signal, undefined, transport.tls);
       if (ok) {
         reachable = true;
         logger.info(`application discovered on port ${port}`);
@@ -96,11 +104,13 @@ export function createAppLink(cfg: RunConfig, appToken: () => string | undefined
   };
 }
 
-function healthMonitor(cfg: RunConfig, port: number, protocol: 'http' | 'grpc', appToken: () => string | undefined, logger: Logger, registry?: Registry): HealthMonitor {
+function healthMonitor(cfg: RunConfig, port: number, transport: AppTransport, appToken: () => string | undefined, logger: Logger, registry?: Registry): HealthMonitor {
   const log = logger.child({ scope: 'pillion.runtime.apphealth' });
-  const metrics = registry ? createHealthMetrics(registry, protocol) : undefined;
+  const metrics = registry ? createHealthMetrics(registry, transport.family) : undefined;
   const prober = createProber({
-    protocol,
+    protocol: transport.family,
+    tls: transport.tls,
+    h2c: transport.h2c,
     host: cfg.appChannelAddress,
     port,
     path: cfg.appHealth.path,

@@ -6,12 +6,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { AnySchema } from '@bufbuild/protobuf/wkt';
-import { freePorts, startSidecar, stopAll, tempDir, type Sidecar } from '../helpers/sidecar.js';
+import { freePorts, runCli, startSidecar, stopAll, tempDir, type Sidecar } from '../helpers/sidecar.js';
 import { headerValues, request, startHttpApp, type RecordingApp } from '../helpers/apps.js';
 import { frame, grpcRaw, GrpcStatus } from '../helpers/grpc.js';
 import { createCa, issueLeaf, parseCa, type TrustAuthority } from '../../src/remote/trust.js';
@@ -263,5 +263,42 @@ describe('transparent gRPC proxying through the remote sidecar', () => {
     } finally {
       session.close();
     }
+  });
+});
+
+describe('trust bundles from `pillion trust create`', () => {
+  test('--out-dir files serve as --trust-bundle-dir; the Secret manifest holds a usable CA', async () => {
+    const dir = join(tempDir('pillion-bundle-'), 'bundle');
+    const made = await runCli(['trust', 'create', '--out-dir', dir, '--trust-domain', 'example.org']);
+    assert.equal(made.code, 0, made.stderr);
+    assert.equal(statSync(join(dir, 'ca.key')).mode & 0o777, 0o600);
+    const [internal] = await freePorts(1);
+    const sc = await startSidecar({ appId: 'bundled', token: 'bundled-token', args: ['--trust-bundle-dir', dir, '--dapr-internal-grpc-port', String(internal)] });
+    assert.match(sc.output, /Sidecar identity spiffe:\/\/example\.org\/ns\/default\/bundled/);
+    const again = await runCli(['trust', 'create', '--out-dir', dir]);
+    assert.equal(again.code, 1, 'an existing CA is never overwritten');
+    const secret = await runCli(['trust', 'create', '--namespace', 'shop']);
+    assert.equal(secret.code, 0);
+    const m = JSON.parse(secret.stdout) as { metadata: { name: string; namespace: string }; data: Record<string, string> };
+    assert.deepEqual(m.metadata.name, 'pillion-trust');
+    assert.deepEqual(m.metadata.namespace, 'shop');
+    const ca = parseCa(Buffer.from(m.data['ca.crt']!, 'base64').toString(), Buffer.from(m.data['ca.key']!, 'base64').toString(), 'secret');
+    assert.equal(ca.trustDomain, 'public');
+    assert.equal((await runCli(['trust', 'create', '--namespace', 'Bad_NS'])).code, 2);
+  });
+
+  test('no usable trust bundle: the sidecar runs, its internal port stays closed, other apps answer ERR_DIRECT_INVOKE', async () => {
+    const [internal] = await freePorts(1);
+    const sc = await startSidecar({ appId: 'untrusted', token: 'untrusted-token', home, args: ['--trust-bundle-dir', tempDir('pillion-empty-bundle-'), '--dapr-internal-grpc-port', String(internal)] });
+    assert.match(sc.output, /needs ca\.crt and ca\.key; the internal server is off/);
+    const r = await callInternal(internal!, 'plain', callLocalMessage('x'));
+    assert.equal(r.ok, false);
+    assert.match(r.error ?? '', /ECONNREFUSED/);
+    const res = await request(sc.httpPort, 'GET', '/v1.0/invoke/beta/method/x', [['dapr-api-token', 'untrusted-token']]);
+    assert.equal(res.status, 500);
+    assert.deepEqual(JSON.parse(res.body.toString()), {
+      errorCode: 'ERR_DIRECT_INVOKE',
+      message: "failed to invoke, id: beta, err: couldn't find service: beta (invocation of other apps is off on this sidecar: it has no trust bundle)",
+    });
   });
 });

@@ -5,6 +5,7 @@
 // dead app ids, and `pillion list`.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { AnySchema } from '@bufbuild/protobuf/wkt';
 import { freePorts, minimalEnv, runCli, startSidecar, stopAll, tempDir, type Sidecar } from '../helpers/sidecar.js';
@@ -254,6 +255,25 @@ describe('pillion list', () => {
     assert.equal(empty.stdout, 'No Pillion sidecars found.\n');
     const bad = await runCli(['list', '--output', 'yaml'], { env });
     assert.equal(bad.code, 2);
+  });
+
+  test('default internal port busy: the sidecar takes a free one, the registry records it, calls reach it', async () => {
+    // hold 50002 ourselves when it is free; when it is not, it is busy anyway
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.once('error', () => r()).listen(50002, '127.0.0.1', () => r()));
+    const app = await startHttpApp();
+    try {
+      const s = await startSidecar({ appId: 'portless', token: 'portless-token', home, defaultInternalPort: true, env: { APP_API_TOKEN: 'portless-app' }, args: ['--app-port', String(app.port)] });
+      const res = await request(alpha.httpPort, 'GET', '/v1.0/invoke/portless/method/p', auth(TOK_A));
+      assert.equal(res.status, 200, res.body.toString());
+      assert.deepEqual(headerValues(calls(app).at(-1)!.rawHeaders, 'dapr-api-token'), ['portless-app']);
+      const rows = JSON.parse((await runCli(['list', '-o', 'json'], { env: minimalEnv({ PILLION_HOME: home }) })).stdout) as Array<{ appId: string; internalGrpcPort: number }>;
+      assert.notEqual(rows.find((r) => r.appId === 'portless')?.internalGrpcPort, 50002);
+      await s.stop();
+    } finally {
+      await app.close();
+      await new Promise<void>((r) => (blocker.listening ? blocker.close(() => r()) : r()));
+    }
   });
 
   test('a stopped sidecar removes its own row', async () => {

@@ -109,7 +109,7 @@ after(async () => {
 describe('subscribing', () => {
   test('GET /dapr/config and GET /dapr/subscribe carry the app token, never the API token', () => {
     for (const url of ['/dapr/config', '/dapr/subscribe']) {
-      const s = app.seen.find((x) => x.method === 'GET' && x.url === url);
+      const s = app.discovery.find((x) => x.method === 'GET' && x.url === url);
       assert.ok(s, `${url} was not called`);
       assert.deepEqual(headerValues(s.rawHeaders, 'dapr-api-token'), [APP_TOKEN]);
       assert.ok(!s.rawHeaders.join('\n').includes(TOKEN), `API token leaked on ${url}`);

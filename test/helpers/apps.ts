@@ -28,18 +28,24 @@ export interface Answer {
 
 export interface RecordingApp {
   port: number;
+  /** requests of the tests (service invocation, deliveries) */
   seen: Seen[];
+  /** the sidecar's own start-up discovery calls (GET /dapr/config, GET /dapr/subscribe), kept
+   * apart so that `seen` holds only what a test caused */
+  discovery: Seen[];
   /** how many requests were being served at once, at most */
   maxInFlight: number;
   answer: (s: Seen) => Answer;
   close(): Promise<void>;
 }
 
-const DEFAULT_ANSWER = (s: Seen): Answer => ({ status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ok: true, method: s.method, url: s.url }) });
+// An app without subscriptions or actors answers 404 to the discovery calls, as most web
+// frameworks do; everything else gets a small JSON echo.
+const DEFAULT_ANSWER = (s: Seen): Answer => s.url.startsWith('/dapr/') ? { status: 404 } : ({ status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ok: true, method: s.method, url: s.url }) });
 
 export async function startHttpApp(port = 0): Promise<RecordingApp> {
   let inFlight = 0;
-  const app: RecordingApp = { port: 0, seen: [], maxInFlight: 0, answer: DEFAULT_ANSWER, close: () => Promise.resolve() };
+  const app: RecordingApp = { port: 0, seen: [], discovery: [], maxInFlight: 0, answer: DEFAULT_ANSWER, close: () => Promise.resolve() };
   const server = http.createServer((req, res) => {
     inFlight++;
     app.maxInFlight = Math.max(app.maxInFlight, inFlight);
@@ -47,7 +53,8 @@ export async function startHttpApp(port = 0): Promise<RecordingApp> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const s: Seen = { method: req.method ?? '', url: req.url ?? '', rawHeaders: [...req.rawHeaders], body: Buffer.concat(chunks) };
-      app.seen.push(s);
+      const isDiscovery = s.method === 'GET' && (s.url === '/dapr/config' || s.url === '/dapr/subscribe');
+      (isDiscovery ? app.discovery : app.seen).push(s);
       const a = app.answer(s);
       setTimeout(() => {
         inFlight--;

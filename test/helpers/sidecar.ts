@@ -62,6 +62,9 @@ export interface StartOptions {
   resourcesPaths?: string[];
   /** more flags, appended after the generated ones */
   args?: string[];
+  /** keep daprd's default internal port (50002); otherwise each sidecar gets a free one so
+   * that test files running side by side never compete for it */
+  defaultInternalPort?: boolean;
   /** replaces the generated flag list entirely (ports must then be given by the caller) */
   rawArgs?: string[];
   /** app command after `--` */
@@ -237,6 +240,9 @@ export async function startSidecar(opts: StartOptions = {}): Promise<Sidecar> {
       '--metrics-port', String(ports.metrics),
     );
     for (const r of opts.resourcesPaths ?? []) args.push('--resources-path', r);
+    if (!opts.defaultInternalPort && !(opts.args ?? []).some((a) => a.startsWith('--dapr-internal-grpc-port'))) {
+      args.push('--dapr-internal-grpc-port', String((await freePorts(1))[0]));
+    }
     args.push(...(opts.args ?? []));
   }
   if (opts.appCommand) args.push('--', ...opts.appCommand);
