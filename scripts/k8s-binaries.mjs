@@ -17,7 +17,7 @@
 //
 // Env: PILLION_K8S_VERSION (default v1.37.2), PILLION_ETCD_VERSION (v3.7.3), GO (go binary).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -110,6 +110,18 @@ function stagingReplaces(go, t) {
   return [...new Set(names)].map((n) => `\t${n} => ${n} ${staging}`);
 }
 
+/** -s -w: no symbol tables (smaller); for Kubernetes, the version it reports (/version,
+ * `kubectl version`), which its own build sets the same way (hack/lib/version.sh). */
+function ldflags(t) {
+  const flags = ['-s', '-w'];
+  if (!t.stagingOf) return flags;
+  const [major, minor] = t.version.replace(/^v/, '').split('.');
+  for (const pkg of ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version']) {
+    flags.push(`-X ${pkg}.gitVersion=${t.version}`, `-X ${pkg}.gitMajor=${major}`, `-X ${pkg}.gitMinor=${minor}`, `-X ${pkg}.gitTreeState=clean`);
+  }
+  return flags;
+}
+
 function buildOne(go, t) {
   const work = join(dir, 'build', t.module.replace(/[^A-Za-z0-9.-]+/g, '_'));
   if (!existsSync(join(work, 'go.mod'))) {
@@ -139,7 +151,7 @@ function buildOne(go, t) {
   const out = join(binDir, t.name);
   const tmp = `${out}.tmp-${process.pid}`;
   const started = Date.now();
-  run(go, ['build', '-trimpath', '-ldflags=-s -w', '-o', tmp, t.pkg], work);
+  run(go, ['build', '-trimpath', `-ldflags=${ldflags(t).join(' ')}`, '-o', tmp, t.pkg], work);
   renameSync(tmp, out);
   log(`${t.name} built in ${Math.round((Date.now() - started) / 1000)} s`);
 }
@@ -162,6 +174,8 @@ async function main() {
   const started = Date.now();
   await withLock(async () => {
     mkdirSync(binDir, { recursive: true });
+    // half-written binaries of an interrupted build
+    for (const f of readdirSync(binDir)) if (f.includes('.tmp-')) rmSync(join(binDir, f), { force: true });
     for (const t of missing()) buildOne(go.bin, t);
   });
   const seconds = Math.round((Date.now() - started) / 1000);

@@ -209,7 +209,8 @@ export class RedisSubscription implements PubSubSubscription {
       try {
         return await client.call('XPENDING', topic, group, 'IDLE', idle, start, '+', queueDepth);
       } catch (err) {
-        if (!/syntax|wrong number/i.test((err as Error).message)) throw err;
+        // Before 6.2, IDLE is taken for the start ID (or refused as a syntax error).
+        if (!/syntax|wrong number|invalid stream id/i.test((err as Error).message)) throw err;
         this.idleFilter = false;
       }
     }

@@ -77,7 +77,9 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
   });
   await auth.ready;
 
-  const loaded = await loadComponents({ resourcesPaths: cfg.resourcesPaths, appId: cfg.appId, dataDir: cfg.dataDir, env, embeddedPubSub: true });
+  const loaded = await loadComponents({ resourcesPaths: cfg.resourcesPaths, appId: cfg.appId, dataDir: cfg.dataDir, env, embeddedPubSub: true,
+    // problems components meet outside a request (a lost broker connection, an unreadable message)
+    log: (level, msg) => logger[level](msg) });
   for (const c of loaded.components) {
     metrics.componentLoaded(c.spec.type, true);
     logger.info(`Component loaded: ${c.spec.name} (${c.spec.type}/${c.spec.version})`);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { GetStateRequestSchema, GetStateResponseSchema } from '../../src/gen/dapr/proto/runtime/v1/state_pb.js';
 import { GetMetadataRequestSchema, GetMetadataResponseSchema } from '../../src/gen/dapr/proto/runtime/v1/metadata_pb.js';
-import { PublishEventRequestSchema } from '../../src/gen/dapr/proto/runtime/v1/pubsub_pb.js';
+import { TryLockRequestSchema } from '../../src/gen/dapr/proto/runtime/v1/lock_pb.js';
 import { SubscribeConfigurationRequestSchema } from '../../src/gen/dapr/proto/runtime/v1/configuration_pb.js';
 import { httpRaw, jsonOf, startSidecar, stopAll, type RawResponse, type Sidecar } from '../helpers/sidecar.js';
 import { DAPR_SERVICE, decodeOne, grpcRaw, GrpcStatus, type GrpcRawResponse } from '../helpers/grpc.js';
@@ -252,9 +252,9 @@ const TARGETS: GrpcTarget[] = [
     },
   },
   {
-    name: 'unimplemented PublishEvent',
-    path: `${DAPR_SERVICE}/PublishEvent`,
-    messages: [toBinary(PublishEventRequestSchema, create(PublishEventRequestSchema, { pubsubName: 'p', topic: 't' }))],
+    name: 'unimplemented TryLockAlpha1',
+    path: `${DAPR_SERVICE}/TryLockAlpha1`,
+    messages: [toBinary(TryLockRequestSchema, create(TryLockRequestSchema, { storeName: 'l', resourceId: 'r' }))],
     endStream: true,
     allowed: (r) => assert.equal(r.code, GrpcStatus.UNIMPLEMENTED, `${r.code} ${r.message}`),
   },
@@ -399,7 +399,7 @@ describe('auth OFF (no DAPR_API_TOKEN)', () => {
       assert.equal(r.code, GrpcStatus.OK, `${r.code} ${r.message}`);
       assert.equal(decodeOne(GetMetadataResponseSchema, r).id, 'open-e2e');
     }
-    const pub = await grpcRaw({ port: open.grpcPort, path: `${DAPR_SERVICE}/PublishEvent`, messages: [new Uint8Array()] });
+    const pub = await grpcRaw({ port: open.grpcPort, path: `${DAPR_SERVICE}/TryLockAlpha1`, messages: [new Uint8Array()] });
     assert.equal(pub.code, GrpcStatus.UNIMPLEMENTED);
   });
 

@@ -22,6 +22,13 @@ const SUB_ID = `redis-sub-${RUN}`;
 const TOKEN_A = `token-a-${randomBytes(12).toString('hex')}`;
 const TOKEN_B = `token-b-${randomBytes(12).toString('hex')}`;
 const TOPIC = { orders: `orders-${RUN}`, retry: `retry-${RUN}`, crash: `crash-${RUN}`, outage: `outage-${RUN}` };
+/** on the `budget` component (maxRetries 1): a topic whose failures go to a dead-letter topic */
+const BUDGET = { failing: `failing-${RUN}`, dead: `dead-${RUN}` };
+const SUBSCRIPTIONS = [
+  ...Object.values(TOPIC).map((topic) => ({ pubsubname: 'pubsub', topic, route: `/on/${topic}` })),
+  { pubsubname: 'budget', topic: BUDGET.failing, route: `/on/${BUDGET.failing}`, deadLetterTopic: BUDGET.dead },
+  { pubsubname: 'budget', topic: BUDGET.dead, route: `/on/${BUDGET.dead}` },
+];
 
 interface Delivery {
   topic: string;
@@ -40,7 +47,7 @@ interface SubscriberApp {
   close(): Promise<void>;
 }
 
-async function startSubscriberApp(topics: readonly string[]): Promise<SubscriberApp> {
+async function startSubscriberApp(subscriptions: readonly object[]): Promise<SubscriberApp> {
   const held: http.ServerResponse[] = [];
   const app: SubscriberApp = { port: 0, deliveries: [], decide: () => 'SUCCESS', close: async () => {} };
   const server = http.createServer((req, res) => {
@@ -49,7 +56,7 @@ async function startSubscriberApp(topics: readonly string[]): Promise<Subscriber
     req.on('end', () => {
       if (req.method === 'GET' && req.url === '/dapr/subscribe') {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(topics.map((topic) => ({ pubsubname: 'pubsub', topic, route: `/on/${topic}` }))));
+        res.end(JSON.stringify(subscriptions));
         return;
       }
       if (req.method !== 'POST' || !req.url?.startsWith('/on/')) {
@@ -77,12 +84,12 @@ async function startSubscriberApp(topics: readonly string[]): Promise<Subscriber
   return app;
 }
 
-function componentYaml(redisHost: string): string {
+function componentYaml(redisHost: string, name = 'pubsub', extra = ''): string {
   // Short reclaim settings so redeliveries show up within a test; a bare number is ms.
   return `apiVersion: dapr.io/v1alpha1
 kind: Component
 metadata:
-  name: pubsub
+  name: ${name}
 spec:
   type: pubsub.redis
   version: v1
@@ -95,7 +102,7 @@ spec:
     value: 200ms
   - name: maxRetryBackoff
     value: 200ms
-`;
+${extra}`;
 }
 
 async function eventually<T>(get: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
@@ -115,7 +122,8 @@ let pub: Sidecar;
 let sub: Sidecar;
 
 const startSubscriber = () => startSidecar({ appId: SUB_ID, token: TOKEN_B, resourcesPaths: [resources], args: ['--app-port', String(app.port)] });
-const subscribed = (sc: Sidecar) => eventually(() => sc.output.includes(`Subscribed to topic ${TOPIC.outage}`), `${sc.appId}'s subscriptions`);
+const subscribed = (sc: Sidecar, topics = [TOPIC.outage, BUDGET.dead]) =>
+  eventually(() => topics.every((t) => sc.output.includes(`Subscribed to topic ${t} `)), `${sc.appId}'s subscriptions`);
 const of = (topic: string) => app.deliveries.filter((d) => d.topic === topic);
 
 function publishHttp(topic: string, body: string) {
@@ -126,9 +134,10 @@ function publishHttp(topic: string, body: string) {
 }
 
 before(async () => {
-  app = await startSubscriberApp(Object.values(TOPIC));
+  app = await startSubscriberApp(SUBSCRIPTIONS);
   resources = tempDir('pillion-pubsub-redis-');
   writeFileSync(join(resources, 'pubsub.yaml'), componentYaml('127.0.0.1:6379'));
+  writeFileSync(join(resources, 'budget.yaml'), componentYaml('127.0.0.1:6379', 'budget', '  - name: maxRetries\n    value: "1"\n'));
   pub = await startSidecar({ appId: PUB_ID, token: TOKEN_A, resourcesPaths: [resources] });
   sub = await startSubscriber();
   await subscribed(sub);
@@ -137,7 +146,7 @@ before(async () => {
 after(async () => {
   await stopAll();
   await app.close();
-  await admin.del(...Object.values(TOPIC));
+  await admin.del(...Object.values(TOPIC), ...Object.values(BUDGET));
   await admin.quit();
 });
 
@@ -180,6 +189,19 @@ describe('pubsub.redis between two sidecars', () => {
     assert.equal(of(TOPIC.retry).length, 2);
   });
 
+  test('with maxRetries, a message that keeps failing goes to the dead-letter topic after the last attempt', async () => {
+    app.decide = (d) => (d.topic === BUDGET.failing ? 'RETRY' : 'SUCCESS');
+    const r = await httpRaw({
+      port: pub.httpPort, method: 'POST', path: `/v1.0/publish/budget/${BUDGET.failing}`,
+      headers: { 'dapr-api-token': TOKEN_A, 'content-type': 'application/json' }, body: '{"doomed":true}',
+    });
+    assert.equal(r.status, 204, r.text);
+    const dead = await eventually(() => of(BUDGET.dead)[0], 'the dead-letter delivery');
+    assert.deepEqual(dead.event.data, { doomed: true });
+    assert.equal(of(BUDGET.failing).length, 2); // the first attempt and maxRetries (1) redelivery
+    await eventually(async () => ((await admin.xpending(BUDGET.failing, SUB_ID)) as [number])[0] === 0, 'the failed message acknowledged');
+  });
+
   test('a sidecar killed (SIGKILL) mid-delivery loses nothing: the restarted instance reclaims the message', async () => {
     app.decide = (d, nth) => (d.topic === TOPIC.crash && nth === 1 ? 'hold' : 'SUCCESS');
     assert.equal((await publishHttp(TOPIC.crash, '{"n":"crash"}')).status, 204);
@@ -204,7 +226,7 @@ describe('pubsub.redis: Redis outage', () => {
     app.decide = () => 'SUCCESS';
     try {
       const both = await startSidecar({ appId: `redis-outage-${RUN}`, token: TOKEN_A, resourcesPaths: [dir], args: ['--app-port', String(app.port)] });
-      await subscribed(both);
+      await subscribed(both, [TOPIC.outage]);
       const send = (n: number) => httpRaw({
         port: both.httpPort, method: 'POST', path: `/v1.0/publish/pubsub/${TOPIC.outage}`,
         headers: { 'dapr-api-token': TOKEN_A, 'content-type': 'application/json' }, body: JSON.stringify({ n }),

@@ -69,7 +69,7 @@ type Upstream = Promise<{ open: (signal: AbortSignal) => Promise<ClientHttp2Stre
 async function toOwnApp(ctx: CoreContext, headers: IncomingHttpHeaders, path: string, target: string, caller: Caller): Upstream {
   const channel = ctx.invocation.channel();
   if (!channel?.openStream) {
-    throw new DaprError('ERR_DIRECT_INVOKE', `failed to proxy request to app ${target}: ${path} needs a gRPC app (--app-protocol grpc)`);
+    throw new DaprError('ERR_DIRECT_INVOKE', `failed to proxy request to app ${target}: ${path} needs a gRPC app (--app-protocol grpc or grpcs)`);
   }
   if (!ctx.invocation.appReachable()) throw new DaprError('ERR_DIRECT_INVOKE_NOT_READY', 'invoke API is not ready');
   const out = outgoing(path, appHeaders(ctx, pairsOf(headers), ctx.appId, caller));

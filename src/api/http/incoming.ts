@@ -2,8 +2,9 @@
 // token (first value, as daprd reads it) and whether a body follows. Reading rawHeaders
 // avoids building Node's lowercased `req.headers` object on the hot path; handlers that need
 // headers get them lazily (see ApiRequest), with the token already removed.
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { API_TOKEN_HEADER, AUTHORIZATION_HEADER } from '../../security/api-token.js';
+import { isAppIdBasic } from './app-id-basic.js';
 import type { HttpRequest } from './types.js';
 
 export interface RawScan {
@@ -29,11 +30,14 @@ export function scanRawHeaders(raw: readonly string[], bearer = false): RawScan 
 }
 
 /** Removes every dapr-api-token (and, with --api-token-allow-bearer, every Authorization)
- * from the request, raw and parsed, so nothing downstream can read or forward it. */
+ * from the request, raw and parsed, so nothing downstream can read or forward it. The one
+ * Authorization kept is daprd's Basic-auth form of the target app id (`dapr-app-id:<id>`):
+ * it cannot be a token (only Bearer is), service invocation needs it to find the target,
+ * and the invocation adapter never forwards it. */
 export function stripToken(req: IncomingMessage, authorization = false): void {
   const raw = req.rawHeaders;
   for (let i = raw.length - 2; i >= 0; i -= 2) {
-    if (eq(raw[i]!, API_TOKEN_HEADER) || (authorization && eq(raw[i]!, AUTHORIZATION_HEADER))) raw.splice(i, 2);
+    if (eq(raw[i]!, API_TOKEN_HEADER) || (authorization && eq(raw[i]!, AUTHORIZATION_HEADER) && !isAppIdBasic(raw[i + 1]))) raw.splice(i, 2);
   }
 }
 
@@ -46,7 +50,24 @@ export class ApiRequest implements HttpRequest {
     readonly query: URLSearchParams,
     readonly body: Buffer,
     private readonly stripAuthorization = false,
+    private readonly res?: ServerResponse,
   ) {}
+
+  private aborter: AbortController | undefined;
+
+  /** Made on first use only (most handlers never ask): aborted when the response closes
+   * before it finished — the caller hung up or its connection broke. */
+  get signal(): AbortSignal {
+    if (!this.aborter) {
+      const ac = (this.aborter = new AbortController());
+      const res = this.res;
+      if (res && !res.writableFinished) {
+        if (this.req.socket.destroyed) ac.abort();
+        else res.once('close', () => res.writableFinished || ac.abort());
+      }
+    }
+    return this.aborter.signal;
+  }
 
   get headers(): IncomingHttpHeaders {
     const h = this.req.headers;

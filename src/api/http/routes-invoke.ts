@@ -1,9 +1,15 @@
 // HTTP adapter of service invocation: /v1.0/invoke/{app-id}/method/{method…} on every verb,
-// and the dapr-app-id header form (a path no route matches, sent to the app named by the
-// header). Method, query and body are relayed byte for byte; the app's answer comes back as is.
+// and the forms daprd accepts on a path no route matches: the dapr-app-id header and the
+// Basic-auth form (`http://dapr-app-id:<app-id>@host/<method>`). Method, query and body are
+// relayed byte for byte; the app's answer comes back as is. The call is tied to the caller's
+// connection: if it closes before the answer, the call to the app is aborted.
+import { posix } from 'node:path';
 import type { CoreContext } from '../../core/context.js';
 import { invokeMethod } from '../../core/invoke.js';
 import type { AppResponse } from '../../appchannel/channel.js';
+import { DaprError } from '../../errors/table.js';
+import { AUTHORIZATION_HEADER } from '../../security/api-token.js';
+import { appIdOfBasic } from './app-id-basic.js';
 import type { FallbackRoute, HttpMethod, HttpRequest, HttpResponse, RouteDef } from './types.js';
 
 const VERBS: readonly HttpMethod[] = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'TRACE'];
@@ -13,35 +19,71 @@ export const INVOKE_PATH = '/v1.0/invoke/:appId/method/*';
 const METHOD_IN_PATH = /^\/*v1\.0\/+invoke\/+[^/]*\/+method\/*(.*)$/;
 const APP_ID_HEADER = 'dapr-app-id';
 
+const NO_APP_ID = 'failed getting app id either from the URL path or the header dapr-app-id';
+
 export function invokeRoutes(ctx: CoreContext): RouteDef[] {
   const handler = (req: HttpRequest) => {
     const { path, query } = splitUrl(req.url);
-    return call(ctx, req, req.params.appId ?? '', METHOD_IN_PATH.exec(path)?.[1] ?? '', query);
+    const target = headerTarget(req.rawHeaders, path) ?? { appId: req.params.appId ?? '', method: METHOD_IN_PATH.exec(path)?.[1] ?? '' };
+    return call(ctx, req, target, query);
   };
   return VERBS.map((method) => ({ method, path: INVOKE_PATH, group: 'invoke', handler }));
 }
 
-/** The dapr-app-id header form: the whole path is the method. */
+/** The dapr-app-id header and Basic-auth forms on a path no route matches: the whole path is
+ * the method. */
 export function invokeByHeader(ctx: CoreContext): FallbackRoute {
   return {
-    matches: (raw) => headerValue(raw, APP_ID_HEADER) !== undefined,
+    matches: (raw) => headerTarget(raw, '/') !== undefined,
     def: {
       method: 'GET', // not registered with the router: any verb arrives here
       path: `(${APP_ID_HEADER} header)`,
       group: 'invoke',
       handler: (req) => {
         const { path, query } = splitUrl(req.url);
-        return call(ctx, req, headerValue(req.rawHeaders, APP_ID_HEADER) ?? '', path.replace(/^\/+/, ''), query);
+        const target = headerTarget(req.rawHeaders, path);
+        if (!target) throw new DaprError('ERR_DIRECT_INVOKE_NO_APP_ID', NO_APP_ID);
+        return call(ctx, req, target, query);
       },
     },
   };
 }
 
-async function call(ctx: CoreContext, req: HttpRequest, appId: string, method: string, query: string): Promise<HttpResponse> {
+export interface HttpInvokeTarget {
+  readonly appId: string;
+  readonly method: string;
+}
+
+/**
+ * The target named by headers, in daprd's order (findTargetIDAndMethod): a non-empty
+ * `dapr-app-id` header, else the Basic-auth form. Either beats the app id in a
+ * /v1.0/invoke/… URL, and then the whole path, cleaned as Go's path.Clean does, is the method.
+ * undefined: no header names a target (the URL's app id decides, or there is none).
+ */
+export function headerTarget(raw: readonly string[], rawPath: string): HttpInvokeTarget | undefined {
+  const header = headerValue(raw, APP_ID_HEADER);
+  const appId = header ? header : appIdOfBasic(headerValue(raw, AUTHORIZATION_HEADER));
+  return appId === undefined ? undefined : { appId, method: cleanPath(rawPath).replace(/^\//, '') };
+}
+
+/** Go's path.Clean for an absolute path: no repeated slashes, no `.`/`..` segments, no
+ * trailing slash. */
+export function cleanPath(p: string): string {
+  const n = posix.normalize(p.startsWith('/') ? p : '/' + p);
+  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
+}
+
+async function call(ctx: CoreContext, req: HttpRequest, target: HttpInvokeTarget, query: string): Promise<HttpResponse> {
+  if (!target.appId) throw new DaprError('ERR_DIRECT_INVOKE_NO_APP_ID', NO_APP_ID);
   const headers: Array<[string, string]> = [];
   const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) headers.push([raw[i]!.toLowerCase(), raw[i + 1]!]);
-  const res = await invokeMethod(ctx, { appId, method, verb: req.method, query, headers, body: req.body });
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    // Addressed to the sidecar, not the app (daprd drops dapr-app-id too).
+    if (name === APP_ID_HEADER || (name === AUTHORIZATION_HEADER && appIdOfBasic(raw[i + 1]) !== undefined)) continue;
+    headers.push([name, raw[i + 1]!]);
+  }
+  const res = await invokeMethod(ctx, { appId: target.appId, method: target.method, verb: req.method, query, headers, body: req.body, signal: req.signal });
   return toHttpResponse(res);
 }
 

@@ -132,7 +132,7 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
     }
     const query = qi >= 0 ? new URLSearchParams(url.slice(qi + 1)) : EMPTY_QUERY;
     const params = found?.params ?? {};
-    const run = (body: Buffer) => route.handler(new ApiRequest(req, method, params, query, body, bearer));
+    const run = (body: Buffer) => route.handler(new ApiRequest(req, method, params, query, body, bearer, res));
     const fail = (err: unknown): void => {
       if (err instanceof DaprError && err.code === 'ERR_BODY_TOO_LARGE') res.setHeader('connection', 'close');
       send(res, toHttp(err), route, method, started);

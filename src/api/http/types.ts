@@ -16,6 +16,9 @@ export interface HttpRequest {
   readonly url: string;
   /** header name/value pairs as received (names as sent), the API token already removed */
   readonly rawHeaders: readonly string[];
+  /** aborted when the caller goes away (its connection closes) before the answer was sent,
+   * so work done on its behalf (a call to the app) can stop */
+  readonly signal?: AbortSignal;
 }
 
 export interface HttpResponse {
