@@ -96,7 +96,8 @@ async function measure(name: string, hops: number, direct: Target, via: Target):
   const d2 = await openLoop(direct);
   const rpsDirect = await closedLoop(direct);
   const rpsVia = await closedLoop(via);
-  console.log('done');
+  const p50 = (xs: OpenLoopResult[]): string => mean(xs.map((x) => x.p50)).toFixed(2);
+  console.log(`p50 direct ${p50([d1, d2])} ms, via ${p50([v1, v2])} ms; closed loop ${Math.round(rpsDirect)} vs ${Math.round(rpsVia)} req/s`);
   return { name, hops, direct: [d1, d2], via: [v1, v2], rpsDirect, rpsVia };
 }
 

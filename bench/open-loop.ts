@@ -5,7 +5,7 @@
 //
 // Input (IPC message): OpenLoopConfig. Output (IPC message): OpenLoopResult.
 import { Agent, request } from 'node:http';
-import { connect } from 'node:http2';
+import { connect, type ClientHttp2Session } from 'node:http2';
 import { nowMs, percentile } from './stats.js';
 
 export interface OpenLoopConfig {
@@ -69,12 +69,16 @@ async function run(cfg: OpenLoopConfig): Promise<OpenLoopResult> {
     };
   } else {
     const body = Buffer.from(cfg.body ?? '', 'base64');
-    const sessions = [0, 1, 2, 3].map(() => connect(`http://127.0.0.1:${cfg.port}`).on('error', () => {}));
+    // A session the server closed is replaced (its calls count as failures), never reused.
+    const open = (): ClientHttp2Session => connect(`http://127.0.0.1:${cfg.port}`).on('error', () => {});
+    const sessions = [0, 1, 2, 3].map(open);
     close = () => sessions.forEach((s) => s.close());
     let next = 0;
     const headers = { ':method': 'POST', ':path': cfg.path, 'content-type': 'application/grpc', te: 'trailers', ...cfg.headers };
     fire = (scheduled) => {
-      const stream = sessions[next++ % sessions.length]!.request(headers);
+      const i = next++ % sessions.length;
+      if (sessions[i]!.closed || sessions[i]!.destroyed) sessions[i] = open();
+      const stream = sessions[i]!.request(headers);
       let status: string | undefined;
       stream.on('response', (h) => void (h['grpc-status'] !== undefined && (status = String(h['grpc-status']))));
       stream.on('trailers', (t) => void (status = String(t['grpc-status'])));

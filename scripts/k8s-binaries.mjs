@@ -8,20 +8,22 @@
 // take: `go install k8s.io/kubernetes/cmd/kube-apiserver@v…` is refused because that module
 // replaces its k8s.io/* staging modules with local directories, so a throwaway module in the
 // cache dir requires k8s.io/kubernetes and pins each staging module (v0.0.0 in its go.mod) to
-// the published v0.<minor>.<patch> by `replace`. etcd's server module has the same kind of
-// replaces and gets the same treatment. Nothing built or generated lands in the repo.
+// the published v0.<minor>.<patch> by `replace`. etcd's server module (whose own replaces
+// point at sibling dirs too) needs no pins: its dependencies are published at the same
+// version. Nothing built or generated lands in the repo.
 //
 // Output: one JSON line on stdout {dir, etcd, kubeApiserver, kubeControllerManager,
 // built, seconds}; progress and timings on stderr.
 // Exit codes: 0 ok; 3 no Go toolchain (the caller skips and says why); 1 build failure.
 //
-// Env: PILLION_K8S_VERSION (default v1.37.2), PILLION_ETCD_VERSION (v3.7.3), GO (go binary).
+// Env: PILLION_K8S_VERSION (default v1.37.2), PILLION_ETCD_VERSION (v3.7.3), GO (the go binary
+// to use; when set, no other is looked for).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-export const EXIT_NO_GO = 3;
+const EXIT_NO_GO = 3;
 
 const kubeVersion = process.env.PILLION_K8S_VERSION || 'v1.37.2';
 const etcdVersion = process.env.PILLION_ETCD_VERSION || 'v3.7.3';
@@ -31,11 +33,12 @@ const binDir = join(dir, 'bin');
 
 const log = (msg) => process.stderr.write(`[k8s-binaries] ${msg}\n`);
 
-/** Each binary: the module to require and the main package inside it. */
+/** Each binary: the module to require, the main package inside it, whether k8s.io staging
+ * modules need pinning. */
 const targets = [
-  { name: 'etcd', module: 'go.etcd.io/etcd/server/v3', version: etcdVersion, pkg: 'go.etcd.io/etcd/server/v3', stagingOf: null },
-  { name: 'kube-apiserver', module: 'k8s.io/kubernetes', version: kubeVersion, pkg: 'k8s.io/kubernetes/cmd/kube-apiserver', stagingOf: 'k8s.io/' },
-  { name: 'kube-controller-manager', module: 'k8s.io/kubernetes', version: kubeVersion, pkg: 'k8s.io/kubernetes/cmd/kube-controller-manager', stagingOf: 'k8s.io/' },
+  { name: 'etcd', module: 'go.etcd.io/etcd/server/v3', version: etcdVersion, pkg: 'go.etcd.io/etcd/server/v3', pinStaging: false },
+  { name: 'kube-apiserver', module: 'k8s.io/kubernetes', version: kubeVersion, pkg: 'k8s.io/kubernetes/cmd/kube-apiserver', pinStaging: true },
+  { name: 'kube-controller-manager', module: 'k8s.io/kubernetes', version: kubeVersion, pkg: 'k8s.io/kubernetes/cmd/kube-controller-manager', pinStaging: true },
 ];
 
 function result(built, seconds) {
@@ -51,9 +54,10 @@ function result(built, seconds) {
   });
 }
 
-/** The go binary: $GO, then PATH, then the usual install places. Null when there is none. */
+/** The go binary: $GO when set (and then only it), else PATH, then the usual install places.
+ * Null when there is none. */
 function findGo() {
-  const candidates = [process.env.GO, 'go', process.env.GOROOT && join(process.env.GOROOT, 'bin', 'go'), '/usr/local/go/bin/go'];
+  const candidates = process.env.GO ? [process.env.GO] : ['go', process.env.GOROOT && join(process.env.GOROOT, 'bin', 'go'), '/usr/local/go/bin/go'];
   for (const c of candidates) {
     if (!c) continue;
     const r = spawnSync(c, ['version'], { encoding: 'utf8' });
@@ -69,6 +73,7 @@ const missing = () => targets.filter((t) => !existsSync(join(binDir, t.name)));
 async function withLock(fn) {
   mkdirSync(dir, { recursive: true });
   const lock = join(dir, '.lock');
+  let waited = false;
   for (;;) {
     try {
       mkdirSync(lock);
@@ -83,7 +88,8 @@ async function withLock(fn) {
         try { process.kill(owner, 0); } catch { alive = false; }
       }
       if (!alive) { rmSync(lock, { recursive: true, force: true }); continue; }
-      log(`another build (pid ${owner}) holds ${lock}; waiting`);
+      if (!waited) log(`another build (pid ${owner}) holds ${lock}; waiting for it`);
+      waited = true;
       await new Promise((r) => setTimeout(r, 5000));
     }
   }
@@ -114,7 +120,7 @@ function stagingReplaces(go, t) {
  * `kubectl version`), which its own build sets the same way (hack/lib/version.sh). */
 function ldflags(t) {
   const flags = ['-s', '-w'];
-  if (!t.stagingOf) return flags;
+  if (!t.pinStaging) return flags;
   const [major, minor] = t.version.replace(/^v/, '').split('.');
   for (const pkg of ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version']) {
     flags.push(`-X ${pkg}.gitVersion=${t.version}`, `-X ${pkg}.gitMajor=${major}`, `-X ${pkg}.gitMinor=${minor}`, `-X ${pkg}.gitTreeState=clean`);
@@ -126,7 +132,7 @@ function buildOne(go, t) {
   const work = join(dir, 'build', t.module.replace(/[^A-Za-z0-9.-]+/g, '_'));
   if (!existsSync(join(work, 'go.mod'))) {
     mkdirSync(work, { recursive: true });
-    const replaces = t.stagingOf ? stagingReplaces(go, t) : [];
+    const replaces = t.pinStaging ? stagingReplaces(go, t) : [];
     writeFileSync(
       join(work, 'go.mod'),
       [
@@ -165,7 +171,7 @@ async function main() {
   const go = findGo();
   if (!go) {
     log(
-      'no Go toolchain found ($GO, go on PATH, $GOROOT/bin/go, /usr/local/go/bin/go): cannot build ' +
+      `no Go toolchain found (${process.env.GO ? `$GO=${process.env.GO}` : 'go on PATH, $GOROOT/bin/go, /usr/local/go/bin/go'}): cannot build ` +
         `etcd ${etcdVersion} / kube-apiserver ${kubeVersion}; install Go >= 1.26 to run the Kubernetes tests`,
     );
     process.exit(EXIT_NO_GO);

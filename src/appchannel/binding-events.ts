@@ -16,8 +16,7 @@ import {
   type BindingEventResponse,
 } from '../gen/dapr/proto/runtime/v1/appcallback_pb.js';
 import type { BindingEvent } from '../components/types.js';
-import { appUnary } from './binding-grpc-call.js';
-import type { AppChannel } from './channel.js';
+import { AppChannelError, type AppChannel } from './channel.js';
 
 const LIST_INPUT_BINDINGS = '/dapr.proto.runtime.v1.AppCallback/ListInputBindings';
 const ON_BINDING_EVENT = '/dapr.proto.runtime.v1.AppCallback/OnBindingEvent';
@@ -32,8 +31,23 @@ export interface AppCredentials {
 }
 
 export interface DeliveryLimits {
-  readonly maxResponseBytes: number;
   readonly signal?: AbortSignal;
+}
+
+/** The app answered with a non-OK gRPC status. */
+export class AppGrpcStatusError extends Error {
+  constructor(readonly code: number, readonly grpcMessage: string) {
+    super(`the app answered gRPC status ${code}${grpcMessage ? `: ${grpcMessage}` : ''}`);
+    this.name = 'AppGrpcStatusError';
+  }
+}
+
+/** One unary AppCallback call through the channel (its concurrency limit and timeout apply). */
+async function appUnary(channel: AppChannel, path: string, message: Uint8Array, cred: AppCredentials, limits: DeliveryLimits): Promise<Uint8Array> {
+  if (!channel.unary) throw new AppChannelError('failed', 'the app channel is not gRPC');
+  const r = await channel.unary({ path, message, metadata: tokenPairs(cred), signal: limits.signal });
+  if (r.code !== 0) throw new AppGrpcStatusError(r.code, r.statusMessage);
+  return r.message!;
 }
 
 function tokenPairs(cred: AppCredentials): Array<[string, string]> {
@@ -73,12 +87,7 @@ export async function httpAppTakesBinding(channel: AppChannel, route: string, cr
 
 /** gRPC app: the binding names ListInputBindings returns. */
 export async function grpcAppInputBindings(channel: AppChannel, cred: AppCredentials, limits: DeliveryLimits): Promise<string[]> {
-  const bytes = await appUnary(channel, {
-    path: LIST_INPUT_BINDINGS,
-    message: toBinary(EmptySchema, create(EmptySchema)),
-    metadata: Object.fromEntries(tokenPairs(cred)),
-    ...limits,
-  });
+  const bytes = await appUnary(channel, LIST_INPUT_BINDINGS, toBinary(EmptySchema, create(EmptySchema)), cred, limits);
   return fromBinary(ListInputBindingsResponseSchema, bytes).bindings;
 }
 
@@ -101,11 +110,7 @@ export async function postBindingEvent(channel: AppChannel, route: string, event
 
 /** gRPC app: OnBindingEvent; resolves with the app's answer, rejects on a non-OK status. */
 export async function sendBindingEvent(channel: AppChannel, name: string, event: BindingEvent, cred: AppCredentials, limits: DeliveryLimits): Promise<BindingEventResponse> {
-  const bytes = await appUnary(channel, {
-    path: ON_BINDING_EVENT,
-    message: toBinary(BindingEventRequestSchema, create(BindingEventRequestSchema, { name, data: event.data, metadata: { ...event.metadata } })),
-    metadata: Object.fromEntries(tokenPairs(cred)),
-    ...limits,
-  });
+  const message = toBinary(BindingEventRequestSchema, create(BindingEventRequestSchema, { name, data: event.data, metadata: { ...event.metadata } }));
+  const bytes = await appUnary(channel, ON_BINDING_EVENT, message, cred, limits);
   return fromBinary(BindingEventResponseSchema, bytes);
 }

@@ -3,6 +3,7 @@
 // core does not care which protocol the app speaks. Limits (--app-max-concurrency, the
 // per-call timeout) wrap any channel the same way.
 import type { ClientHttp2Stream, OutgoingHttpHeaders } from 'node:http2';
+import type { Readable } from 'node:stream';
 import type { UnaryCall, UnaryResult } from './grpc-unary.js';
 
 /** Header pairs as they go on the wire (lower-case names; repeated names allowed). */
@@ -22,6 +23,11 @@ export interface AppRequest {
   readonly signal?: AbortSignal;
   /** a deadline from the caller (gRPC grpc-timeout), in ms; the shorter of this and the channel's wins */
   readonly timeoutMs?: number;
+  /** invokeStreaming only: the body as it arrives from the caller (then `body` is unused);
+   * an error on it (e.g. the size limit) ends the call with that error */
+  readonly bodyStream?: Readable;
+  /** invokeStreaming only: the length of `bodyStream` when the caller declared it */
+  readonly bodyLength?: number;
 }
 
 export interface AppResponse {
@@ -31,6 +37,21 @@ export interface AppResponse {
   /** set when a gRPC app answered with a non-OK status (code, message as the app sent them) */
   readonly grpcStatus?: { readonly code: number; readonly message: string };
 }
+
+/** An answer whose body is relayed as it arrives (invokeStreaming). */
+export interface StreamedAppResponse {
+  readonly status: number;
+  readonly headers: HeaderPairs;
+  /** the app's body; it ends the call when it closes — destroying it aborts the call */
+  readonly body: Readable;
+  /** the body's length when the app declared it */
+  readonly length?: number;
+}
+
+export const isStreamed = (r: AppResponse | StreamedAppResponse): r is StreamedAppResponse => !(r.body instanceof Uint8Array);
+
+/** Answers up to this size with a declared length are read whole even on streaming paths. */
+export const STREAM_ABOVE_BYTES = 64 * 1024;
 
 export type AppChannelFailure = 'unreachable' | 'timeout' | 'failed' | 'cancelled';
 
@@ -50,6 +71,10 @@ export interface AppChannel {
   openStream?(headers: OutgoingHttpHeaders, signal?: AbortSignal): Promise<ClientHttp2Stream>;
   /** gRPC apps only: one unary call of any AppCallback method (e.g. OnTopicEvent) */
   unary?(call: UnaryCall): Promise<UnaryResult>;
+  /** HTTP/1.1 apps (http, https): the request body and the answer's body flow through as
+   * they arrive instead of being buffered whole (a small answer of declared length comes
+   * back whole: too small for backpressure to matter, and cheaper) */
+  invokeStreaming?(req: AppRequest): Promise<AppResponse | StreamedAppResponse>;
   close(): void;
 }
 
@@ -65,6 +90,12 @@ export function withLimits(inner: AppChannel, limits: ChannelLimits): AppChannel
   const gate = limits.maxConcurrency > 0 ? new Semaphore(limits.maxConcurrency) : undefined;
   const open = inner.openStream?.bind(inner);
   const unary = inner.unary?.bind(inner);
+  const streaming = inner.invokeStreaming?.bind(inner);
+  const signalFor = (req: AppRequest): AbortSignal | undefined => {
+    const ms = shortest(limits.timeoutMs, req.timeoutMs);
+    const signals = [req.signal, ms === undefined ? undefined : AbortSignal.timeout(ms)].filter((s): s is AbortSignal => s !== undefined);
+    return signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
+  };
   return {
     protocol: inner.protocol,
     close: () => inner.close(),
@@ -89,6 +120,22 @@ export function withLimits(inner: AppChannel, limits: ChannelLimits): AppChannel
         return await unary({ ...call, timeoutMs: ms });
       } finally {
         gate?.release();
+      }
+    }),
+    // A streamed answer holds its slot (and stays under the call timeout) until its body
+    // closes: finished, failed, or destroyed because the caller went away.
+    invokeStreaming: streaming && (async (req) => {
+      const signal = signalFor(req);
+      await gate?.acquire(signal);
+      try {
+        const res = await streaming({ ...req, signal });
+        if (!gate) return res;
+        if (isStreamed(res)) res.body.once('close', () => gate.release());
+        else gate.release();
+        return res;
+      } catch (err) {
+        gate?.release();
+        throw err;
       }
     }),
     async invoke(req) {

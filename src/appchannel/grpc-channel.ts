@@ -8,8 +8,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { AnySchema } from '@bufbuild/protobuf/wkt';
 import { HTTPExtension_Verb, InvokeRequestSchema, InvokeResponseSchema } from '../gen/dapr/proto/common/v1/common_pb.js';
-import { encodeFrame, FrameDecoder } from '../api/grpc/framing.js';
-import { abortFailure, AppChannelError, type AppChannel, type AppRequest, type AppResponse } from './channel.js';
+import { AppChannelError, type AppChannel, type AppRequest, type AppResponse } from './channel.js';
 import { grpcUnary } from './grpc-unary.js';
 
 export interface GrpcChannelOptions {
@@ -21,9 +20,6 @@ export interface GrpcChannelOptions {
 }
 
 const ON_INVOKE = '/dapr.proto.runtime.v1.AppCallback/OnInvoke';
-// Metadata a gRPC request may not carry as user metadata (HTTP/2 forbids the connection-
-// specific ones; the rest the channel sets itself).
-const NOT_METADATA = new Set(['connection', 'keep-alive', 'te', 'transfer-encoding', 'upgrade', 'proxy-connection', 'host', 'content-type', 'content-length', 'grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding']);
 
 export function createGrpcChannel(o: GrpcChannelOptions): AppChannel {
   const authority = `${o.tls ? 'https' : 'http'}://${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`;
@@ -52,84 +48,30 @@ export function createGrpcChannel(o: GrpcChannelOptions): AppChannel {
   };
 }
 
-function onInvoke(session: http2.ClientHttp2Session, o: GrpcChannelOptions, req: AppRequest): Promise<AppResponse> {
-  return new Promise((resolve, reject) => {
-    if (req.signal?.aborted) return reject(abortFailure(req.signal));
-    let contentType = '';
-    const headers: http2.OutgoingHttpHeaders = {
-      ':method': 'POST', ':path': ON_INVOKE, 'content-type': 'application/grpc', te: 'trailers',
-    };
-    for (const [k, v] of req.headers) {
-      if (k === 'content-type') contentType = v;
-      if (NOT_METADATA.has(k) || k.startsWith(':') || k.startsWith('proxy-')) continue;
-      const prev = headers[k];
-      headers[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [String(prev), v];
-    }
-    if (req.timeoutMs && req.timeoutMs > 0) headers['grpc-timeout'] = `${Math.ceil(req.timeoutMs)}m`;
-    const message = create(InvokeRequestSchema, {
-      method: req.method,
-      data: create(AnySchema, { value: req.body }),
-      contentType,
-      httpExtension: { verb: verbOf(req.verb), querystring: req.query },
-    });
-
-    let settled = false;
-    const settle = (fn: () => void): void => {
-      if (settled) return;
-      settled = true;
-      req.signal?.removeEventListener('abort', onAbort);
-      fn();
-    };
-    let stream: http2.ClientHttp2Stream;
-    try {
-      stream = session.request(headers);
-    } catch (err) {
-      return reject(new AppChannelError('failed', `the call to the app failed (${(err as Error).message})`));
-    }
-    const onAbort = (): void => {
-      settle(() => reject(abortFailure(req.signal!)));
-      stream.close(http2.constants.NGHTTP2_CANCEL);
-    };
-    req.signal?.addEventListener('abort', onAbort, { once: true });
-
-    const decoder = new FrameDecoder(o.maxResponseBytes, undefined);
-    const messages: Uint8Array[] = [];
-    let status: string | undefined;
-    let statusMessage = '';
-    const readStatus = (h: http2.IncomingHttpHeaders): void => {
-      if (h['grpc-status'] !== undefined) status = String(h['grpc-status']);
-      if (h['grpc-message'] !== undefined) statusMessage = decodeURIComponent(String(h['grpc-message']));
-    };
-    stream.on('response', readStatus);
-    stream.on('trailers', readStatus);
-    stream.on('data', (chunk: Buffer) => {
-      try {
-        messages.push(...decoder.push(chunk));
-      } catch (err) {
-        settle(() => reject(new AppChannelError('failed', `the app's answer is unreadable (${(err as Error).message})`)));
-        stream.close(http2.constants.NGHTTP2_CANCEL);
-      }
-    });
-    stream.on('error', (err: NodeJS.ErrnoException) => {
-      // A failed connect reaches the stream as a cancel whose cause is the socket error.
-      const code = (err.code === 'ERR_HTTP2_STREAM_CANCEL' ? (err.cause as NodeJS.ErrnoException | undefined)?.code : undefined) ?? err.code;
-      const refused = code === 'ECONNREFUSED' || code === 'EHOSTUNREACH';
-      settle(() => reject(new AppChannelError(refused ? 'unreachable' : 'failed', `${refused ? 'the app is not reachable' : 'the call to the app failed'} (${code ?? err.message})`)));
-    });
-    stream.on('close', () => settle(() => {
-      if (status === undefined) return reject(new AppChannelError('failed', 'the app ended the call without a gRPC status'));
-      const code = Number(status);
-      if (code !== 0) return resolve(grpcFailure(code, statusMessage));
-      if (messages.length !== 1) return reject(new AppChannelError('failed', `the app answered ${messages.length} messages to a unary call`));
-      try {
-        const res = fromBinary(InvokeResponseSchema, messages[0]!);
-        resolve({ status: 200, headers: res.contentType ? [['content-type', res.contentType]] : [], body: res.data?.value ?? new Uint8Array() });
-      } catch (err) {
-        reject(new AppChannelError('failed', `the app's answer is not an InvokeResponse (${(err as Error).message})`));
-      }
-    }));
-    stream.end(encodeFrame(toBinary(InvokeRequestSchema, message)));
+async function onInvoke(session: http2.ClientHttp2Session, o: GrpcChannelOptions, req: AppRequest): Promise<AppResponse> {
+  // The caller's content-type travels inside the message; every header becomes metadata
+  // (grpcUnary leaves out those HTTP/2 or the channel owns).
+  const contentType = req.headers.find(([k]) => k === 'content-type')?.[1] ?? '';
+  const message = create(InvokeRequestSchema, {
+    method: req.method,
+    data: create(AnySchema, { value: req.body }),
+    contentType,
+    httpExtension: { verb: verbOf(req.verb), querystring: req.query },
   });
+  const r = await grpcUnary(session, o.maxResponseBytes, {
+    path: ON_INVOKE,
+    message: toBinary(InvokeRequestSchema, message),
+    metadata: req.headers,
+    signal: req.signal,
+    timeoutMs: req.timeoutMs,
+  });
+  if (r.code !== 0) return grpcFailure(r.code, r.statusMessage);
+  try {
+    const res = fromBinary(InvokeResponseSchema, r.message!);
+    return { status: 200, headers: res.contentType ? [['content-type', res.contentType]] : [], body: res.data?.value ?? new Uint8Array() };
+  } catch (err) {
+    throw new AppChannelError('failed', `the app's answer is not an InvokeResponse (${(err as Error).message})`);
+  }
 }
 
 function verbOf(verb: string): HTTPExtension_Verb {

@@ -3,8 +3,9 @@
 // (--app-protocol https) the same over node:https, HTTP/1.1 as daprd's https transport.
 import http from 'node:http';
 import https from 'node:https';
+import { pipeline, Transform } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
-import { abortFailure, AppChannelError, type AppChannel, type AppRequest, type AppResponse, type HeaderPairs } from './channel.js';
+import { abortFailure, AppChannelError, STREAM_ABOVE_BYTES, type AppChannel, type AppRequest, type AppResponse, type HeaderPairs, type StreamedAppResponse } from './channel.js';
 
 export interface HttpChannelOptions {
   readonly host: string;
@@ -38,7 +39,97 @@ export function createHttpChannel(o: HttpChannelOptions): AppChannel {
     protocol: 'http',
     close: () => agent.destroy(),
     invoke: (req) => call(agent, o, hostHeader, req),
+    invokeStreaming: (req) => callStreaming(agent, o, hostHeader, req),
   };
+}
+
+/**
+ * Like call(), but nothing is held whole: the caller's body (req.bodyStream) is piped to the
+ * app as it arrives, and the answer resolves as soon as its head is in, with the app's body
+ * as a stream (backpressure reaches the app). The --max-body-size cap on the answer still
+ * holds: a declared length above it fails the call before anything is relayed; a body that
+ * grows past it while streaming is cut off (the stream errors).
+ */
+function callStreaming(agent: http.Agent, o: HttpChannelOptions, hostHeader: string, req: AppRequest): Promise<AppResponse | StreamedAppResponse> {
+  return new Promise((resolve, reject) => {
+    if (req.signal?.aborted) return reject(abortFailure(req.signal));
+    const headers = toOutgoing(req.headers);
+    headers.push(['host', hostHeader]);
+    const source = req.bodyStream;
+    if (source) {
+      // Without a declared length the body goes chunked.
+      if (req.bodyLength !== undefined) headers.push(['content-length', String(req.bodyLength)]);
+    } else if (req.body.length || !BODILESS.has(req.verb)) {
+      headers.push(['content-length', String(req.body.length)]);
+    }
+    const path = '/' + req.method + (req.query ? '?' + req.query : '');
+    let settled = false;
+    let body: Transform | undefined;
+    // Before the answer's head: reject the call. After: fail its body stream.
+    const fail = (e: Error): void => {
+      if (!settled) {
+        settled = true;
+        req.signal?.removeEventListener('abort', onAbort);
+        reject(e);
+      } else {
+        body?.destroy(e);
+      }
+    };
+    const out = (o.tls ? https : http).request({ agent, host: o.host, port: o.port, method: req.verb, path, headers: headers.flat(), setHost: false });
+    const onAbort = (): void => {
+      fail(abortFailure(req.signal!));
+      out.destroy();
+    };
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+    out.on('error', (err: NodeJS.ErrnoException) => {
+      const refused = err.code === 'ECONNREFUSED' || err.code === 'EHOSTUNREACH' || err.code === 'ENOTFOUND';
+      fail(new AppChannelError(refused ? 'unreachable' : 'failed', `${refused ? 'the app is not reachable' : 'the call to the app failed'} (${err.code ?? err.message})`));
+    });
+    out.on('response', (res) => {
+      if (settled) return void res.destroy();
+      const declared = res.headers['content-length'] === undefined ? undefined : Number(res.headers['content-length']);
+      if (declared !== undefined && declared > o.maxResponseBytes) {
+        fail(new AppChannelError('failed', `the app's answer is larger than ${o.maxResponseBytes} bytes`));
+        res.destroy();
+        out.destroy();
+        return;
+      }
+      if (declared !== undefined && declared <= STREAM_ABOVE_BYTES) {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', () => fail(new AppChannelError('failed', 'the app closed the connection while answering')));
+        res.on('end', () => {
+          if (settled) return;
+          settled = true;
+          req.signal?.removeEventListener('abort', onAbort);
+          resolve({ status: res.statusCode ?? 502, headers: responseHeaders(res.rawHeaders), body: Buffer.concat(chunks) });
+        });
+        return;
+      }
+      let size = 0;
+      body = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          size += chunk.length;
+          if (size > o.maxResponseBytes) return done(new AppChannelError('failed', `the app's answer is larger than ${o.maxResponseBytes} bytes`));
+          done(null, chunk);
+        },
+      });
+      // Destroying the body (the caller went away) tears the app's response down with it.
+      pipeline(res, body, () => {
+        req.signal?.removeEventListener('abort', onAbort);
+        if (!res.complete) out.destroy();
+      });
+      settled = true;
+      resolve({ status: res.statusCode ?? 502, headers: responseHeaders(res.rawHeaders), body, length: Number.isInteger(declared) ? declared : undefined });
+    });
+    if (!source) return void out.end(req.body.length ? req.body : undefined);
+    // The caller's body failing (too large, connection lost) ends the call with that error.
+    source.once('error', (err) => {
+      fail(err);
+      out.destroy();
+    });
+    source.pipe(out);
+  });
 }
 
 function call(agent: http.Agent, o: HttpChannelOptions, hostHeader: string, req: AppRequest): Promise<AppResponse> {

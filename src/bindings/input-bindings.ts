@@ -100,7 +100,7 @@ export class InputBindings {
           if (channel.protocol === 'http') {
             takes = await httpAppTakesBinding(channel, route, this.credentials(), AbortSignal.timeout(SUBSCRIBE_CHECK_MS));
           } else {
-            grpcNames ??= await grpcAppInputBindings(channel, this.credentials(), { maxResponseBytes: this.o.maxResponseBytes, signal: AbortSignal.timeout(SUBSCRIBE_CHECK_MS) });
+            grpcNames ??= await grpcAppInputBindings(channel, this.credentials(), { signal: AbortSignal.timeout(SUBSCRIBE_CHECK_MS) });
             takes = grpcNames.includes(e.name);
           }
         } catch (err) {
@@ -136,7 +136,7 @@ export class InputBindings {
       if (channel.protocol === 'http') {
         answer = await postBindingEvent(channel, route, event, this.credentials(), signal);
       } else {
-        const res = await sendBindingEvent(channel, name, event, this.credentials(), { maxResponseBytes: this.o.maxResponseBytes, signal });
+        const res = await sendBindingEvent(channel, name, event, this.credentials(), { signal });
         answer = res.data;
         if (res.to.length > 0) await this.sendOn(name, res);
       }

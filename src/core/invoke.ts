@@ -2,8 +2,9 @@
 // the app receives, call it through the app channel — or, for another app, through that app's
 // sidecar (src/remote) — and turn failures into Dapr errors. The app's status, headers and
 // body come back unchanged (the adapters relay them).
+import type { Readable } from 'node:stream';
 import { DaprError } from '../errors/table.js';
-import { AppChannelError, type AppResponse, type HeaderPairs } from '../appchannel/channel.js';
+import { AppChannelError, type AppChannel, type AppResponse, type HeaderPairs, type StreamedAppResponse } from '../appchannel/channel.js';
 import type { CoreContext } from './context.js';
 
 export interface InvokeCall {
@@ -57,8 +58,54 @@ export async function invokeMethod(ctx: CoreContext, call: InvokeCall): Promise<
   });
 }
 
-/** Calls the own app through the app channel, on behalf of `caller`. */
-export async function invokeLocal(ctx: CoreContext, call: InvokeCall, caller: Caller): Promise<AppResponse> {
+/** The body of an invocation as it arrives (the HTTP API's URL and header forms). */
+export interface BodyStream {
+  readonly stream: Readable;
+  /** the length the caller declared, if any */
+  readonly length?: number;
+}
+
+/**
+ * invokeMethod with the body and the answer relayed as they flow, where the path allows it:
+ * the own app over HTTP/1.1 (`invokeStreaming`). Every other path — another app's sidecar
+ * (unary CallLocal), gRPC and h2c apps — reads the body whole (still limited by the stream)
+ * and answers buffered, as before.
+ */
+export async function invokeMethodStreamed(ctx: CoreContext, call: InvokeCall, body: BodyStream | undefined): Promise<AppResponse | StreamedAppResponse> {
+  const own = call.appId === ctx.appId || ctx.remote?.isOwnApp(call.appId) === true;
+  const channel = own ? ctx.invocation.channel() : undefined;
+  if (channel?.invokeStreaming) {
+    const ready = readyChannel(ctx, call);
+    try {
+      return await ready.invokeStreaming!({
+        verb: call.verb,
+        method: call.method,
+        query: call.query,
+        headers: appHeaders(ctx, call.headers, ctx.appId),
+        body: call.body,
+        bodyStream: body?.stream,
+        bodyLength: body?.length,
+        signal: call.signal,
+        timeoutMs: call.timeoutMs,
+      });
+    } catch (err) {
+      throw channelFailure(err, call.appId);
+    }
+  }
+  return invokeMethod(ctx, body ? { ...call, body: await collect(body.stream) } : call);
+}
+
+function collect(stream: Readable): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.once('end', () => resolve(Buffer.concat(chunks)));
+    stream.once('error', reject);
+  });
+}
+
+/** The own app's channel, if a call may go to it now. */
+function readyChannel(ctx: CoreContext, call: InvokeCall): AppChannel {
   const inv = ctx.invocation;
   const channel = inv.channel();
   if (!channel) {
@@ -67,6 +114,20 @@ export async function invokeLocal(ctx: CoreContext, call: InvokeCall, caller: Ca
   if (!inv.appReachable()) throw new DaprError('ERR_DIRECT_INVOKE_NOT_READY', 'invoke API is not ready');
   // App health (--enable-app-health-check): daprd's app channel refuses while the probes fail.
   if (!inv.appHealthy()) throw new DaprError('ERR_DIRECT_INVOKE', `failed to invoke, id: ${call.appId}, err: rpc error: code = Internal desc = app is not in a healthy state`);
+  return channel;
+}
+
+/** A channel failure as the caller's Dapr error; anything else (e.g. the caller's body
+ * over the size limit) passes unchanged. */
+function channelFailure(err: unknown, appId: string): unknown {
+  if (!(err instanceof AppChannelError)) return err;
+  if (err.kind === 'timeout') return new DaprError('ERR_DIRECT_INVOKE_TIMEOUT', `failed to invoke, id: ${appId}, err: ${err.message}`);
+  return new DaprError('ERR_DIRECT_INVOKE', `failed to invoke, id: ${appId}, err: ${err.message}`);
+}
+
+/** Calls the own app through the app channel, on behalf of `caller`. */
+export async function invokeLocal(ctx: CoreContext, call: InvokeCall, caller: Caller): Promise<AppResponse> {
+  const channel = readyChannel(ctx, call);
   try {
     return await channel.invoke({
       verb: call.verb,
@@ -78,9 +139,7 @@ export async function invokeLocal(ctx: CoreContext, call: InvokeCall, caller: Ca
       timeoutMs: call.timeoutMs,
     });
   } catch (err) {
-    if (!(err instanceof AppChannelError)) throw err;
-    if (err.kind === 'timeout') throw new DaprError('ERR_DIRECT_INVOKE_TIMEOUT', `failed to invoke, id: ${call.appId}, err: ${err.message}`);
-    throw new DaprError('ERR_DIRECT_INVOKE', `failed to invoke, id: ${call.appId}, err: ${err.message}`);
+    throw channelFailure(err, call.appId);
   }
 }
 

@@ -60,7 +60,7 @@ export const ANNOTATIONS: readonly AnnotationDef[] = [
   a('sidecar-readiness-probe-threshold', 'int', 'Readiness probe failureThreshold', { default: 5 }),
   a('env', 'env', 'Extra sidecar environment variables, comma-separated K=V'),
   a('api-token-secret', 'string', 'Secret whose key "token" becomes DAPR_API_TOKEN (and is mounted for DAPR_API_TOKEN_FILE)'),
-  a('app-token-secret', 'string', 'Secret whose key "token" becomes APP_API_TOKEN'),
+  a('app-token-secret', 'string', 'Secret whose key "token" becomes APP_API_TOKEN (and is mounted for APP_API_TOKEN_FILE)'),
 ];
 
 export const ANNOTATION_BY_KEY: ReadonlyMap<string, AnnotationDef> = new Map(ANNOTATIONS.map((d) => [d.key, d]));

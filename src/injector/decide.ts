@@ -57,7 +57,8 @@ export function decide(pod: Pod): Decision {
     }
   }
   const taken = new Set((pod.spec?.volumes ?? []).map((v) => v.name));
-  for (const name of [DATA_VOLUME, TRUST_VOLUME, ...(read.values.has('dapr.io/api-token-secret') ? [TOKEN_VOLUME] : [])]) {
+  const tokenVolumes = [...(read.values.has('dapr.io/api-token-secret') ? [TOKEN_VOLUME] : []), ...(read.values.has('dapr.io/app-token-secret') ? [APP_TOKEN_VOLUME] : [])];
+  for (const name of [DATA_VOLUME, TRUST_VOLUME, ...tokenVolumes]) {
     if (taken.has(name)) errors.push({ code: 'volume-conflict', message: `the pod already has a volume named "${name}", which the injector adds` });
   }
   if (errors.length) return { action: 'deny', reasons: errors, warnings };
@@ -67,4 +68,5 @@ export function decide(pod: Pod): Decision {
 /** Volume names the injector adds. */
 export const DATA_VOLUME = 'pillion-data';
 export const TOKEN_VOLUME = 'dapr-api-token';
+export const APP_TOKEN_VOLUME = 'dapr-app-token';
 export const TRUST_VOLUME = 'pillion-trust';

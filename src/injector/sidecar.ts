@@ -1,7 +1,7 @@
 // Builders for what the injector adds: the `daprd` sidecar container, its volumes, and the
 // env of the app containers. Each is a pure function of the validated settings.
 import type { AnnotationValue } from './annotations.js';
-import { DATA_VOLUME, SIDECAR_NAME, TOKEN_VOLUME, TRUST_VOLUME, type Settings } from './decide.js';
+import { APP_TOKEN_VOLUME, DATA_VOLUME, SIDECAR_NAME, TOKEN_VOLUME, TRUST_VOLUME, type Settings } from './decide.js';
 import type { Container, EnvVar, InjectorConfig, Volume } from './types.js';
 
 export const HTTP_PORT = 3500;
@@ -10,6 +10,9 @@ export const PUBLIC_PORT = 3501;
 export const DATA_PATH = '/var/lib/pillion';
 export const TOKEN_MOUNT_PATH = '/var/run/secrets/pillion.io/api-token';
 export const TOKEN_KEY = 'token';
+/** the app token Secret (dapr.io/app-token-secret), mounted so that a rotation reaches the
+ * sidecar through APP_API_TOKEN_FILE without a restart */
+export const APP_TOKEN_MOUNT_PATH = '/var/run/secrets/pillion.io/app-token';
 /** the CA of sidecar-to-sidecar mTLS (`pillion trust create`); optional: without it the
  * sidecar serves no internal port and cannot invoke other apps */
 export const TRUST_SECRET_NAME = 'pillion-trust';
@@ -60,6 +63,7 @@ export function sidecarEnv(s: Settings): EnvVar[] {
   if (apiSecret !== undefined) env.push({ name: 'DAPR_API_TOKEN', valueFrom: { secretKeyRef: { name: apiSecret, key: TOKEN_KEY } } });
   if (appSecret !== undefined) env.push({ name: 'APP_API_TOKEN', valueFrom: { secretKeyRef: { name: appSecret, key: TOKEN_KEY } } });
   if (apiSecret !== undefined) env.push({ name: 'DAPR_API_TOKEN_FILE', value: `${TOKEN_MOUNT_PATH}/${TOKEN_KEY}` });
+  if (appSecret !== undefined) env.push({ name: 'APP_API_TOKEN_FILE', value: `${APP_TOKEN_MOUNT_PATH}/${TOKEN_KEY}` });
   return env;
 }
 
@@ -116,6 +120,7 @@ export function sidecarContainer(s: Settings, config: InjectorConfig): Container
     volumeMounts: [
       { name: DATA_VOLUME, mountPath: DATA_PATH },
       ...(get(s, 'api-token-secret') !== undefined ? [{ name: TOKEN_VOLUME, mountPath: TOKEN_MOUNT_PATH, readOnly: true }] : []),
+      ...(get(s, 'app-token-secret') !== undefined ? [{ name: APP_TOKEN_VOLUME, mountPath: APP_TOKEN_MOUNT_PATH, readOnly: true }] : []),
       { name: TRUST_VOLUME, mountPath: TRUST_MOUNT_PATH, readOnly: true },
     ],
   };
@@ -124,9 +129,13 @@ export function sidecarContainer(s: Settings, config: InjectorConfig): Container
 
 export function sidecarVolumes(s: Settings): Volume[] {
   const secret = get<string>(s, 'api-token-secret');
+  const appSecret = get<string>(s, 'app-token-secret');
+  // Only the key "token" is projected: other keys of the Secret stay out of the sidecar.
+  const tokenOnly = (secretName: string) => ({ secretName, items: [{ key: TOKEN_KEY, path: TOKEN_KEY }] });
   return [
     { name: DATA_VOLUME, emptyDir: {} },
-    ...(secret !== undefined ? [{ name: TOKEN_VOLUME, secret: { secretName: secret, items: [{ key: TOKEN_KEY, path: TOKEN_KEY }] } }] : []),
+    ...(secret !== undefined ? [{ name: TOKEN_VOLUME, secret: tokenOnly(secret) }] : []),
+    ...(appSecret !== undefined ? [{ name: APP_TOKEN_VOLUME, secret: tokenOnly(appSecret) }] : []),
     { name: TRUST_VOLUME, secret: { secretName: TRUST_SECRET_NAME, optional: true } },
   ];
 }

@@ -76,6 +76,8 @@ export class KubeCluster {
       `--service-account-issuer=https://kubernetes.default.svc.cluster.local`,
       `--service-account-key-file=${join(dir, 'sa.pub')}`, `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
       '--service-cluster-ip-range=10.96.0.0/24', '--allow-privileged=true',
+      // the "kubernetes" Service's endpoints may not be a loopback address, and no pod needs them
+      '--endpoint-reconciler-type=none',
       // the defaults already include both; named so a change of defaults cannot silently drop them
       '--enable-admission-plugins=MutatingAdmissionWebhook,ValidatingAdmissionWebhook,PodSecurity,ServiceAccount',
       '--v=1',

@@ -97,7 +97,9 @@ async function relay(stream: ServerHttp2Stream, pending: Upstream, target: strin
   upstream.on('response', (h, flags: number) => {
     const relayed = relayable(h);
     const endStream = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0;
-    if (stream.destroyed) return;
+    // Already answered (an upstream error failed the call first): respond() again would throw
+    // outside any handler and take the whole sidecar down.
+    if (stream.destroyed || stream.headersSent) return;
     if (endStream) stream.respond(relayed, { endStream: true }); // trailers-only answer
     else stream.respond(relayed, { waitForTrailers: true });
   });

@@ -25,6 +25,6 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-function tooLarge(limit: number): DaprError {
+export function tooLarge(limit: number): DaprError {
   return new DaprError('ERR_BODY_TOO_LARGE', `request body too large: the limit is ${limit} bytes (--max-body-size)`);
 }

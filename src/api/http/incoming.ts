@@ -4,6 +4,7 @@
 // headers get them lazily (see ApiRequest), with the token already removed.
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { API_TOKEN_HEADER, AUTHORIZATION_HEADER } from '../../security/api-token.js';
+import type { Readable } from 'node:stream';
 import { isAppIdBasic } from './app-id-basic.js';
 import type { HttpRequest } from './types.js';
 
@@ -51,6 +52,7 @@ export class ApiRequest implements HttpRequest {
     readonly body: Buffer,
     private readonly stripAuthorization = false,
     private readonly res?: ServerResponse,
+    readonly bodyStream?: Readable,
   ) {}
 
   private aborter: AbortController | undefined;

@@ -1,12 +1,13 @@
 // HTTP adapter of service invocation: /v1.0/invoke/{app-id}/method/{method…} on every verb,
 // and the forms daprd accepts on a path no route matches: the dapr-app-id header and the
 // Basic-auth form (`http://dapr-app-id:<app-id>@host/<method>`). Method, query and body are
-// relayed byte for byte; the app's answer comes back as is. The call is tied to the caller's
+// relayed byte for byte — streamed where the path allows (core/invoke.ts
+// invokeMethodStreamed); the app's answer comes back as is. The call is tied to the caller's
 // connection: if it closes before the answer, the call to the app is aborted.
 import { posix } from 'node:path';
 import type { CoreContext } from '../../core/context.js';
-import { invokeMethod } from '../../core/invoke.js';
-import type { AppResponse } from '../../appchannel/channel.js';
+import { invokeMethodStreamed } from '../../core/invoke.js';
+import { isStreamed, type AppResponse, type StreamedAppResponse } from '../../appchannel/channel.js';
 import { DaprError } from '../../errors/table.js';
 import { AUTHORIZATION_HEADER } from '../../security/api-token.js';
 import { appIdOfBasic } from './app-id-basic.js';
@@ -27,7 +28,7 @@ export function invokeRoutes(ctx: CoreContext): RouteDef[] {
     const target = headerTarget(req.rawHeaders, path) ?? { appId: req.params.appId ?? '', method: METHOD_IN_PATH.exec(path)?.[1] ?? '' };
     return call(ctx, req, target, query);
   };
-  return VERBS.map((method) => ({ method, path: INVOKE_PATH, group: 'invoke', handler }));
+  return VERBS.map((method) => ({ method, path: INVOKE_PATH, group: 'invoke', handler, streamBody: true }));
 }
 
 /** The dapr-app-id header and Basic-auth forms on a path no route matches: the whole path is
@@ -39,6 +40,7 @@ export function invokeByHeader(ctx: CoreContext): FallbackRoute {
       method: 'GET', // not registered with the router: any verb arrives here
       path: `(${APP_ID_HEADER} header)`,
       group: 'invoke',
+      streamBody: true,
       handler: (req) => {
         const { path, query } = splitUrl(req.url);
         const target = headerTarget(req.rawHeaders, path);
@@ -77,23 +79,26 @@ async function call(ctx: CoreContext, req: HttpRequest, target: HttpInvokeTarget
   if (!target.appId) throw new DaprError('ERR_DIRECT_INVOKE_NO_APP_ID', NO_APP_ID);
   const headers: Array<[string, string]> = [];
   const raw = req.rawHeaders;
+  let length: number | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
+    if (name === 'content-length' && length === undefined) length = Number(raw[i + 1]);
     // Addressed to the sidecar, not the app (daprd drops dapr-app-id too).
     if (name === APP_ID_HEADER || (name === AUTHORIZATION_HEADER && appIdOfBasic(raw[i + 1]) !== undefined)) continue;
     headers.push([name, raw[i + 1]!]);
   }
-  const res = await invokeMethod(ctx, { appId: target.appId, method: target.method, verb: req.method, query, headers, body: req.body, signal: req.signal });
+  const body = req.bodyStream && { stream: req.bodyStream, length: Number.isInteger(length) ? length : undefined };
+  const res = await invokeMethodStreamed(ctx, { appId: target.appId, method: target.method, verb: req.method, query, headers, body: req.body, signal: req.signal }, body);
   return toHttpResponse(res);
 }
 
-function toHttpResponse(res: AppResponse): HttpResponse {
+function toHttpResponse(res: AppResponse | StreamedAppResponse): HttpResponse {
   const headers: Record<string, string | string[]> = {};
   for (const [k, v] of res.headers) {
     const prev = headers[k];
     headers[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
   }
-  return { status: res.status, headers, body: res.body };
+  return isStreamed(res) ? { status: res.status, headers, stream: res.body, length: res.length } : { status: res.status, headers, body: res.body };
 }
 
 function splitUrl(url: string): { path: string; query: string } {

@@ -1,7 +1,8 @@
 // The HTTP API server: node:http + find-my-way. One request pipeline for every route:
 //   CORS → match route → API gate (unless the MATCHED route is exempt) → route, or daprd's
-//   invocation fallback (404 ERR_DIRECT_INVOKE without dapr-app-id) → body (size-limited)
-//   → handler → response.
+//   invocation fallback (404 ERR_DIRECT_INVOKE without dapr-app-id) → body (size-limited;
+//   read whole, or for `streamBody` routes handed over as a limited stream) → handler →
+//   response (a buffer, or a stream relayed with backpressure).
 // The gate (token, API allow list, JWT scopes) runs before the 404 decision, so an
 // unauthenticated caller learns nothing about which routes exist, and exemption can't be
 // reached by path tricks: it is a property of the route the router picked, not of the
@@ -13,7 +14,10 @@ import { DaprError } from '../../errors/table.js';
 import { bearerToken, outOfScope, refusalKind, type DenyReason, type Verdict } from '../../security/api-token.js';
 import type { ApiGate } from '../../security/api-gate.js';
 import { HTTP_UNMATCHED, httpTarget, type CallTarget, type Protocol } from '../../security/api-access.js';
-import { readBody } from './body.js';
+import { pipeline } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { readBody, tooLarge } from './body.js';
+import { limitedBody, STREAM_ABOVE_BYTES } from './body-stream.js';
 import { ApiRequest, scanRawHeaders, stripToken, type RawScan } from './incoming.js';
 import { createCors } from './cors.js';
 import { toHttp, UNAUTHORIZED } from './errors.js';
@@ -132,13 +136,23 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
     }
     const query = qi >= 0 ? new URLSearchParams(url.slice(qi + 1)) : EMPTY_QUERY;
     const params = found?.params ?? {};
-    const run = (body: Buffer) => route.handler(new ApiRequest(req, method, params, query, body, bearer, res));
+    const run = (body: Buffer, stream?: Readable) => route.handler(new ApiRequest(req, method, params, query, body, bearer, res, stream));
+    // A relayed body is limited as it passes; a declared length above the limit is refused
+    // before anything is relayed, as readBody does.
+    // A small body of declared length is read whole: cheaper than a stream, and too small
+    // for backpressure to matter.
+    const streamed = () => {
+      const declared = req.headers['content-length'];
+      if (declared !== undefined && Number(declared) <= STREAM_ABOVE_BYTES) return readBody(req, opts.maxBodyBytes).then(run);
+      if (Number(declared ?? 0) > opts.maxBodyBytes) throw tooLarge(opts.maxBodyBytes);
+      return run(EMPTY_BODY, limitedBody(req, opts.maxBodyBytes));
+    };
     const fail = (err: unknown): void => {
       if (err instanceof DaprError && err.code === 'ERR_BODY_TOO_LARGE') res.setHeader('connection', 'close');
       send(res, toHttp(err), route, method, started);
     };
     try {
-      const result = scan.hasBody ? readBody(req, opts.maxBodyBytes).then(run) : run(EMPTY_BODY);
+      const result = !scan.hasBody ? run(EMPTY_BODY) : route.streamBody ? streamed() : readBody(req, opts.maxBodyBytes).then(run);
       if (result instanceof Promise) result.then((r) => send(res, r, route, method, started), fail);
       else send(res, result, route, method, started);
     } catch (err) {
@@ -147,12 +161,27 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
   }
 
   function send(res: ServerResponse, r: HttpResponse, route: RouteDef | undefined, method: string, started: number): void {
+    // An answer before a relayed body was read to its end: the rest of it cannot be told
+    // apart from a next request, so this connection is not reused.
+    if (route?.streamBody && !res.req.complete && !res.headersSent) res.setHeader('connection', 'close');
+    if (r.stream) return sendStream(res, r, r.stream, route, method, started);
     if (!res.destroyed) {
       const length = r.body === undefined ? 0 : typeof r.body === 'string' ? Buffer.byteLength(r.body) : r.body.length;
       res.writeHead(r.status, r.status === 204 ? r.headers : { ...r.headers, 'content-length': length });
       res.end(r.body);
     }
     opts.observe?.(route, method, r.status, started);
+  }
+
+  /** Relays a streamed answer with backpressure; if the caller goes away, destroying the
+   * stream ends the work behind it (the call to the app). */
+  function sendStream(res: ServerResponse, r: HttpResponse, body: Readable, route: RouteDef | undefined, method: string, started: number): void {
+    if (res.destroyed) {
+      body.destroy();
+      return opts.observe?.(route, method, r.status, started);
+    }
+    res.writeHead(r.status, r.length === undefined ? r.headers : { ...r.headers, 'content-length': r.length });
+    pipeline(body, res, () => opts.observe?.(route, method, r.status, started));
   }
 
   return server;

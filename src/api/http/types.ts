@@ -1,6 +1,7 @@
 // Shapes shared by the HTTP adapter's pieces: a route table entry and the request/response
 // the universal handler wrapper passes to and from route handlers.
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'HEAD' | 'OPTIONS' | 'TRACE';
 
@@ -19,12 +20,19 @@ export interface HttpRequest {
   /** aborted when the caller goes away (its connection closes) before the answer was sent,
    * so work done on its behalf (a call to the app) can stop */
   readonly signal?: AbortSignal;
+  /** routes with `streamBody` only: the body as it arrives (limited to --max-body-size; an
+   * error on it is the reason to answer with), instead of `body`; undefined when none was sent */
+  readonly bodyStream?: Readable;
 }
 
 export interface HttpResponse {
   readonly status: number;
   readonly headers?: Readonly<Record<string, string | string[]>>;
   readonly body?: string | Uint8Array;
+  /** instead of `body`: relayed as it arrives, with backpressure; destroyed if the caller goes away */
+  readonly stream?: Readable;
+  /** the length of `stream` when known (sent as Content-Length; otherwise chunked) */
+  readonly length?: number;
 }
 
 /** Serves requests no route matches when `matches` says so (the dapr-app-id header form of
@@ -45,6 +53,8 @@ export interface RouteDef {
   readonly authExempt?: boolean;
   /** label for metrics/logs (Dapr API group), e.g. "state" */
   readonly group: string;
+  /** the handler gets the body as a stream (`bodyStream`), not read whole beforehand */
+  readonly streamBody?: boolean;
 }
 
 export const NO_CONTENT: HttpResponse = Object.freeze({ status: 204 });

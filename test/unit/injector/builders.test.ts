@@ -83,10 +83,35 @@ describe('sidecar builders', () => {
 
   test('env: tokens come last, from the secrets, key "token"', () => {
     const env = sidecarEnv(settings({ 'dapr.io/api-token-secret': 's1', 'dapr.io/app-token-secret': 's2', 'dapr.io/env': 'X=1' }));
-    assert.deepEqual(env.map((e) => e.name), ['NAMESPACE', 'POD_NAME', 'PILLION_HOME', 'X', 'DAPR_API_TOKEN', 'APP_API_TOKEN', 'DAPR_API_TOKEN_FILE']);
+    assert.deepEqual(env.map((e) => e.name), ['NAMESPACE', 'POD_NAME', 'PILLION_HOME', 'X', 'DAPR_API_TOKEN', 'APP_API_TOKEN', 'DAPR_API_TOKEN_FILE', 'APP_API_TOKEN_FILE']);
     assert.deepEqual(env[4], { name: 'DAPR_API_TOKEN', valueFrom: { secretKeyRef: { name: 's1', key: 'token' } } });
     assert.deepEqual(env[5], { name: 'APP_API_TOKEN', valueFrom: { secretKeyRef: { name: 's2', key: 'token' } } });
     assert.deepEqual(env[6], { name: 'DAPR_API_TOKEN_FILE', value: '/var/run/secrets/pillion.io/api-token/token' });
+    assert.deepEqual(env[7], { name: 'APP_API_TOKEN_FILE', value: '/var/run/secrets/pillion.io/app-token/token' });
+  });
+  test('env: the app token Secret alone gives APP_API_TOKEN and APP_API_TOKEN_FILE only', () => {
+    const env = sidecarEnv(settings({ 'dapr.io/app-token-secret': 's2' }));
+    assert.deepEqual(env.filter((e) => e.name.includes('TOKEN')).map((e) => e.name), ['APP_API_TOKEN', 'APP_API_TOKEN_FILE']);
+  });
+  test('volumes: the app token Secret (key "token" only) mounted read-only in the sidecar', () => {
+    const s = settings({ 'dapr.io/app-token-secret': 's2' });
+    assert.deepEqual(sidecarVolumes(s), [
+      { name: 'pillion-data', emptyDir: {} },
+      { name: 'dapr-app-token', secret: { secretName: 's2', items: [{ key: 'token', path: 'token' }] } },
+      { name: 'pillion-trust', secret: { secretName: 'pillion-trust', optional: true } },
+    ]);
+    assert.deepEqual(sidecarContainer(s, TEST_CONFIG).volumeMounts, [
+      { name: 'pillion-data', mountPath: '/var/lib/pillion' },
+      { name: 'dapr-app-token', mountPath: '/var/run/secrets/pillion.io/app-token', readOnly: true },
+      { name: 'pillion-trust', mountPath: '/var/run/secrets/pillion.io/trust', readOnly: true },
+    ]);
+  });
+  test('volume-conflict: a pod volume named dapr-app-token is refused only when the injector would add it', () => {
+    const withVolume = (ann: Record<string, string>) => pod(ann, { spec: { containers: [{ name: 'app', image: 'app:1' }], volumes: [{ name: 'dapr-app-token', emptyDir: {} }] } });
+    const d = decide(withVolume({ 'dapr.io/app-token-secret': 's2' }));
+    assert.equal(d.action, 'deny');
+    assert.deepEqual(d.action === 'deny' && d.reasons.map((r) => r.code), ['volume-conflict']);
+    assert.equal(decide(withVolume({})).action, 'inject');
   });
   test('env: no token secrets, no token vars', () => {
     assert.ok(!sidecarEnv(settings()).some((e) => e.name.includes('TOKEN')));
