@@ -6,7 +6,7 @@
 // Input (IPC message): { httpPort, grpcPort, httpBody, etag, grpcBody (base64, framed) }
 // Output (IPC message): 'ready' once both listen. Exits when the parent disconnects.
 import { createServer as createHttp } from 'node:http';
-import { createServer as createH2 } from 'node:http2';
+import { replayGrpcServer } from './grpc-frame.js';
 
 interface Config {
   httpPort: number;
@@ -27,18 +27,7 @@ process.once('message', (cfg: Config) => {
   // Match Node's and Pillion's default keep-alive so connections are reused the same way.
   http.keepAliveTimeout = 65_000;
 
-  const grpcBody = Buffer.from(cfg.grpcBody, 'base64');
-  const h2 = createH2();
-  h2.on('stream', (stream) => {
-    // Like a real unary handler: read the whole request message first, then reply with
-    // headers, one length-prefixed message and the grpc-status trailer.
-    stream.resume();
-    stream.once('end', () => {
-      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
-      stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
-      stream.end(grpcBody);
-    });
-  });
+  const h2 = replayGrpcServer(Buffer.from(cfg.grpcBody, 'base64'));
 
   let listening = 0;
   const ready = (): void => void (++listening === 2 && process.send!('ready'));

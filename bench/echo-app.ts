@@ -5,7 +5,7 @@
 // Input (IPC message): { httpPort, grpcPort }. Output: 'ready' once both listen. Exits when the
 // parent disconnects.
 import { createServer as createHttp } from 'node:http';
-import { createServer as createH2 } from 'node:http2';
+import { replayGrpcServer } from './grpc-frame.js';
 import { encodeFrame } from '../src/api/grpc/framing.js';
 
 export const ECHO_HTTP_BODY = '{"ok":true}';
@@ -19,16 +19,7 @@ process.once('message', (cfg: { httpPort: number; grpcPort: number }) => {
     req.once('end', () => res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length }).end(body));
   });
   http.keepAliveTimeout = 65_000;
-  const frame = encodeFrame(ECHO_GRPC_MESSAGE);
-  const h2 = createH2();
-  h2.on('stream', (stream) => {
-    stream.resume();
-    stream.once('end', () => {
-      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
-      stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
-      stream.end(frame);
-    });
-  });
+  const h2 = replayGrpcServer(encodeFrame(ECHO_GRPC_MESSAGE));
   let listening = 0;
   const ready = (): void => void (++listening === 2 && process.send!('ready'));
   http.listen(cfg.httpPort, '127.0.0.1', ready);

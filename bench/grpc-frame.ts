@@ -1,7 +1,7 @@
 // gRPC-over-HTTP/2 basics shared by the load generator, the bare server and run.ts:
 // the GetState request bytes (framed by the server's own encoder) and a one-off unary call.
 import { create, toBinary } from '@bufbuild/protobuf';
-import { connect } from 'node:http2';
+import { connect, createServer, type Http2Server } from 'node:http2';
 import { encodeFrame } from '../src/api/grpc/framing.js';
 import { GetStateRequestSchema } from '../src/gen/dapr/proto/runtime/v1/state_pb.js';
 
@@ -36,4 +36,22 @@ export function unaryOnce(port: number, path: string, body: Buffer, token?: stri
     });
     stream.end(body);
   });
+}
+
+/**
+ * A node:http2 gRPC server that answers every call, whatever its path, like a real unary
+ * handler doing no work: read the whole request, then headers, `frame` (one length-prefixed
+ * message) and the grpc-status trailer. The bare baseline and the invocation benchmark's app.
+ */
+export function replayGrpcServer(frame: Buffer): Http2Server {
+  const h2 = createServer();
+  h2.on('stream', (stream) => {
+    stream.resume();
+    stream.once('end', () => {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+      stream.end(frame);
+    });
+  });
+  return h2;
 }

@@ -227,13 +227,20 @@ describe('Kubernetes: a real kube-apiserver', () => {
     assert.deepEqual(p.spec.containers.map((c: Any) => c.name), ['app', 'daprd']);
   });
 
-  it('pillion token rotate --restart: Secrets in both namespaces updated, their Deployments restarted', async () => {
+  it('pillion token rotate --restart: Secrets in both namespaces updated, the workloads using them restarted', async () => {
     await cluster.createNamespace('rot-a');
     await cluster.createNamespace('rot-b');
     await cluster.ok('POST', '/api/v1/namespaces/rot-a/secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'app-token' }, stringData: { token: 'old-token', other: 'kept' } });
     await cluster.ok('POST', '/apis/apps/v1/namespaces/rot-a/deployments', deployment('uses', { 'dapr.io/enabled': 'true', 'dapr.io/app-id': 'uses', 'dapr.io/api-token-secret': 'app-token' }));
     await cluster.ok('POST', '/apis/apps/v1/namespaces/rot-a/deployments', deployment('other', { 'dapr.io/enabled': 'true', 'dapr.io/app-id': 'other', 'dapr.io/api-token-secret': 'another-token' }));
     await cluster.ok('POST', '/apis/apps/v1/namespaces/rot-b/deployments', deployment('uses-app', { 'dapr.io/enabled': 'true', 'dapr.io/app-id': 'uses-app', 'dapr.io/app-token-secret': 'app-token' }));
+    // `kubectl rollout restart` also rolls StatefulSets and DaemonSets: so does --restart
+    const uses = { 'dapr.io/enabled': 'true', 'dapr.io/app-id': 'stateful', 'dapr.io/api-token-secret': 'app-token' };
+    const sts = deployment('stateful', uses);
+    await cluster.ok('POST', '/apis/apps/v1/namespaces/rot-a/statefulsets', { ...sts, kind: 'StatefulSet', spec: { ...sts.spec, serviceName: 'stateful' } });
+    const ds = deployment('daemon', { ...uses, 'dapr.io/app-id': 'daemon' });
+    delete ds.spec.replicas;
+    await cluster.ok('POST', '/apis/apps/v1/namespaces/rot-b/daemonsets', { ...ds, kind: 'DaemonSet' });
 
     const r = await runCli(['token', 'rotate', '--secret', 'app-token', '--namespaces', 'rot-a,rot-b', '--restart'], {
       env: minimalEnv({ KUBECONFIG: cluster.kubeconfig, HOME: cluster.dir }),
@@ -255,6 +262,12 @@ describe('Kubernetes: a real kube-apiserver', () => {
     assert.match((await restartedAt('rot-a', 'uses')) ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     assert.match((await restartedAt('rot-b', 'uses-app')) ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     assert.equal(await restartedAt('rot-a', 'other'), undefined);
+    for (const [ns, kind, name] of [['rot-a', 'statefulsets', 'stateful'], ['rot-b', 'daemonsets', 'daemon']] as const) {
+      const w = await cluster.ok('GET', `/apis/apps/v1/namespaces/${ns}/${kind}/${name}`);
+      assert.match(w.spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt'] ?? '', /^\d{4}-\d\d-\d\dT/, `${kind}/${name}`);
+    }
+    assert.match(r.stderr, /restarted StatefulSet rot-a\/stateful/);
+    assert.match(r.stderr, /restarted DaemonSet rot-b\/daemon/);
     // the changed template makes the Deployment controller roll out a second ReplicaSet
     await cluster.waitFor('a second ReplicaSet of rot-a/uses', async () => {
       const list = await cluster.ok('GET', '/apis/apps/v1/namespaces/rot-a/replicasets?labelSelector=app%3Duses');

@@ -1,6 +1,7 @@
 // `pillion token create`: prints a random token or a signed JWT.
 // `pillion token rotate`: writes a new token into a Secret in each namespace and, with
-// --restart, rolls the Deployments whose pods use it (as `kubectl rollout restart`).
+// --restart, rolls the Deployments, StatefulSets and DaemonSets whose pods use it (as
+// `kubectl rollout restart`).
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseDuration } from '../../util/units.js';
@@ -19,7 +20,8 @@ create   prints a new token on stdout: random (default 32 bytes, hex), or with -
          EdDSA for Ed25519; --ttl default 8760h, 0 = no expiry).
 rotate   sets the key "token" of Secret <name> in each namespace (creating the Secret when
          absent) to a new random token, or to the content of --from-file ("-" = stdin).
-         With --restart, every Deployment whose pod template names the Secret in
+         With --restart, every Deployment, StatefulSet and DaemonSet whose pod template
+         names the Secret in
          dapr.io/api-token-secret or dapr.io/app-token-secret is restarted (pod template
          annotation kubectl.kubernetes.io/restartedAt). The token is never printed; its
          fingerprint (first 8 hex digits of its SHA-256) is.
@@ -108,15 +110,24 @@ async function rotate(argv: string[]): Promise<number> {
       else await core.createNamespacedSecret({ namespace, body: body as never });
       process.stderr.write(`${existing ? 'updated' : 'created'} Secret ${namespace}/${v.secret} (token fingerprint ${fingerprint(newToken)})\n`);
       if (!v.restart) continue;
-      const list = await apps.listNamespacedDeployment({ namespace });
-      const names = workloadsUsingSecret(list.items, v.secret);
+      // What `kubectl rollout restart` supports: every workload kind with a pod template it rolls.
+      const kinds = [
+        { kind: 'Deployment', list: () => apps.listNamespacedDeployment({ namespace }), patch: (name: string, body: object) => apps.patchNamespacedDeployment({ name, namespace, body }) },
+        { kind: 'StatefulSet', list: () => apps.listNamespacedStatefulSet({ namespace }), patch: (name: string, body: object) => apps.patchNamespacedStatefulSet({ name, namespace, body }) },
+        { kind: 'DaemonSet', list: () => apps.listNamespacedDaemonSet({ namespace }), patch: (name: string, body: object) => apps.patchNamespacedDaemonSet({ name, namespace, body }) },
+      ];
       const now = new Date();
-      for (const name of names) {
-        const d = list.items.find((x) => x.metadata?.name === name)!;
-        await apps.patchNamespacedDeployment({ name, namespace, body: restartPatch(d, now) });
-        process.stderr.write(`restarted Deployment ${namespace}/${name}\n`);
+      let restarted = 0;
+      for (const k of kinds) {
+        const list = await k.list();
+        for (const name of workloadsUsingSecret(list.items, v.secret)) {
+          const w = list.items.find((x) => x.metadata?.name === name)!;
+          await k.patch(name, restartPatch(w, now));
+          process.stderr.write(`restarted ${k.kind} ${namespace}/${name}\n`);
+          restarted++;
+        }
       }
-      if (!names.length) process.stderr.write(`no Deployment in ${namespace} uses Secret ${v.secret}\n`);
+      if (!restarted) process.stderr.write(`no Deployment, StatefulSet or DaemonSet in ${namespace} uses Secret ${v.secret}\n`);
     } catch (err) {
       failures++;
       process.stderr.write(`namespace ${namespace}: ${describeError(err)}\n`);

@@ -1,5 +1,5 @@
 // deploy/: every file parses, and the fields the issue requires are there. (Server-side
-// validation needs an API server; see docs/kubernetes.md.)
+// validation against a real kube-apiserver is in test/e2e/k8s-apiserver.test.ts.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
