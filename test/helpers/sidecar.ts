@@ -28,19 +28,33 @@ export function cleanupTempDirs(): void {
   tempDirs.clear();
 }
 
-/** n distinct free TCP ports on 127.0.0.1 (all bound at once, then released). */
+/**
+ * n distinct free TCP ports on 127.0.0.1 (all bound at once, then released). They are drawn
+ * from below the kernel's ephemeral range (32768+ on Linux), so a server another test file
+ * starts with listen(0) can never be handed a port that was reserved here and is bound a
+ * moment later by a sidecar or an app (test files run two at a time).
+ */
 export async function freePorts(n: number): Promise<number[]> {
   const servers: net.Server[] = [];
+  const bind = (port: number): Promise<boolean> => {
+    const s = net.createServer();
+    return new Promise((res) => {
+      s.once('error', () => res(false));
+      s.listen(port, '127.0.0.1', () => {
+        servers.push(s);
+        res(true);
+      });
+    });
+  };
   try {
     const ports: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const s = net.createServer();
-      servers.push(s);
-      await new Promise<void>((res, rej) => {
-        s.once('error', rej);
-        s.listen(0, '127.0.0.1', () => res());
-      });
-      ports.push((s.address() as net.AddressInfo).port);
+    for (let tries = 0; ports.length < n && tries < 1000; tries++) {
+      const port = 20000 + Math.floor(Math.random() * 12700);
+      if (!ports.includes(port) && (await bind(port))) ports.push(port);
+    }
+    while (ports.length < n) {
+      if (!(await bind(0))) continue;
+      ports.push((servers.at(-1)!.address() as net.AddressInfo).port);
     }
     return ports;
   } finally {
