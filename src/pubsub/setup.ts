@@ -3,14 +3,16 @@
 import type { OtherResource } from '../components/resource-schema.js';
 import type { CoreContext } from '../core/context.js';
 import type { Logger } from '../observability/logger.js';
-import { declarativeSubscriptions } from './declarative.js';
 import { createSubscriptionManager, type SubscriptionManager } from './manager.js';
 
 /** Resource kinds this module consumes (the sidecar does not report them as unused). */
 export const PUBSUB_RESOURCE_KINDS: readonly string[] = ['Subscription'];
 
-export function setupSubscriptions(ctx: CoreContext, others: readonly OtherResource[], logger: Logger, namespace?: string): SubscriptionManager {
-  const d = declarativeSubscriptions(others, ctx.appId, namespace);
+export async function setupSubscriptions(ctx: CoreContext, others: readonly OtherResource[], logger: Logger, namespace?: string): Promise<SubscriptionManager> {
+  // The Subscription schema (and zod under it) is loaded only when there are Subscriptions.
+  const d = others.some((o) => o.kind === 'Subscription')
+    ? (await import('./declarative.js')).declarativeSubscriptions(others, ctx.appId, namespace)
+    : { problems: [], subscriptions: [] };
   for (const p of d.problems) logger.error(p);
   for (const s of d.subscriptions) logger.info(`Declarative subscription loaded: ${s.source}`);
   return createSubscriptionManager(ctx, d.subscriptions, logger);

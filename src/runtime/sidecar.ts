@@ -99,7 +99,7 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
   // Sidecar-to-sidecar invocation: trust, resolver and client now; the internal server listens below.
   const remote = await setupRemote(cfg, logger);
   const ctx = buildCoreContext(cfg, loaded.components, rt, configuration.features, appLink.invocation, remote.invocation);
-  const subscriptions = setupSubscriptions(ctx, loaded.others, logger, cfg.mode === 'kubernetes' ? cfg.namespace : undefined);
+  const subscriptions = await setupSubscriptions(ctx, loaded.others, logger, cfg.mode === 'kubernetes' ? cfg.namespace : undefined);
   rt.subscriptions = () => subscriptions.active();
 
   const routes: RouteDef[] = [...healthRoutes(ctx), ...metadataRoutes(ctx), ...stateRoutes(ctx), ...secretRoutes(ctx), ...invokeRoutes(ctx), ...pubsubRoutes(ctx), ...bindingRoutes(ctx)];

@@ -7,9 +7,9 @@
 import http2, { type ClientHttp2Stream, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { CoreContext } from '../../core/context.js';
 import { appHeaders, forwardable, type Caller } from '../../core/invoke.js';
-import { DaprError } from '../../errors/table.js';
+import { DaprError, GrpcCode } from '../../errors/table.js';
 import type { Fallback } from './server.js';
-import { toGrpcTrailers } from './status.js';
+import { GrpcStatusError, toGrpcTrailers } from './status.js';
 
 // HTTP/2 forbids connection-specific fields; the app's own pseudo-headers are rebuilt.
 const NOT_RELAYED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'host']);
@@ -94,18 +94,25 @@ async function relay(stream: ServerHttp2Stream, pending: Upstream, target: strin
   if (stream.destroyed || stream.closed) return void upstream.close(http2.constants.NGHTTP2_CANCEL);
 
   let trailers: http2.OutgoingHttpHeaders | undefined;
-  upstream.on('response', (h, flags: number) => {
+  // The upstream body is piped only once the caller has its response headers. A write before
+  // respond() makes node answer on its own (default headers, no content-type, no trailers, so
+  // the caller's call ends without a grpc-status), and under load HEADERS and DATA arriving in
+  // one read reach us as 'data' before 'response'. Until piped, the body waits in the stream.
+  upstream.once('response', (h, flags: number) => {
     const relayed = relayable(h);
-    const endStream = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0;
     // Already answered (an upstream error failed the call first): respond() again would throw
     // outside any handler and take the whole sidecar down.
-    if (stream.destroyed || stream.headersSent) return;
-    if (endStream) stream.respond(relayed, { endStream: true }); // trailers-only answer
-    else stream.respond(relayed, { waitForTrailers: true });
+    if (stream.destroyed || stream.headersSent) return void upstream.resume();
+    if ((flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0) {
+      stream.respond(relayed, { endStream: true }); // trailers-only answer
+      return void upstream.resume();
+    }
+    stream.respond(relayed, { waitForTrailers: true });
+    upstream.pipe(stream, { end: false });
   });
   upstream.on('trailers', (t) => (trailers = relayable(t)));
-  stream.on('wantTrailers', () => stream.sendTrailers(trailers ?? { 'grpc-status': '0' }));
-  upstream.pipe(stream, { end: false });
+  // An upstream that ends without trailers gave no status: that is a failed call, not an OK one.
+  stream.on('wantTrailers', () => stream.sendTrailers(trailers ?? toGrpcTrailers(new GrpcStatusError(GrpcCode.INTERNAL, `failed to proxy request to app ${target}: the call ended without a gRPC status`))));
   upstream.once('end', () => {
     if (!stream.destroyed && stream.headersSent && !stream.writableEnded) stream.end();
   });
