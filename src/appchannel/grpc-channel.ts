@@ -10,6 +10,7 @@ import { AnySchema } from '@bufbuild/protobuf/wkt';
 import { HTTPExtension_Verb, InvokeRequestSchema, InvokeResponseSchema } from '../gen/dapr/proto/common/v1/common_pb.js';
 import { AppChannelError, type AppChannel, type AppRequest, type AppResponse } from './channel.js';
 import { grpcUnary } from './grpc-unary.js';
+import { h2Connect } from './h2-connect.js';
 
 export interface GrpcChannelOptions {
   readonly host: string;
@@ -22,11 +23,10 @@ export interface GrpcChannelOptions {
 const ON_INVOKE = '/dapr.proto.runtime.v1.AppCallback/OnInvoke';
 
 export function createGrpcChannel(o: GrpcChannelOptions): AppChannel {
-  const authority = `${o.tls ? 'https' : 'http'}://${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`;
   let session: http2.ClientHttp2Session | undefined;
   const connect = (): http2.ClientHttp2Session => {
     if (session && !session.closed && !session.destroyed) return session;
-    const s = o.tls ? http2.connect(authority, o.tls) : http2.connect(authority);
+    const s = h2Connect(o.host, o.port, o.tls);
     s.on('error', () => {}); // reported on the streams that fail with it
     s.once('close', () => session === s && (session = undefined));
     // The app is shutting down: stop using this connection and let it close once in-flight

@@ -2,6 +2,7 @@
 // drops. Shared by the h2c channel and the probes; the gRPC channel keeps its own copy.
 import http2 from 'node:http2';
 import type { ConnectionOptions } from 'node:tls';
+import { h2Connect } from './h2-connect.js';
 
 export interface SessionSource {
   /** the open connection, or a new one */
@@ -14,13 +15,12 @@ export function appAuthority(host: string, port: number, tls: boolean): string {
 }
 
 export function sessionSource(host: string, port: number, tls?: ConnectionOptions): SessionSource {
-  const authority = appAuthority(host, port, tls !== undefined);
   let session: http2.ClientHttp2Session | undefined;
   return {
     destroy: () => session?.destroy(),
     get() {
       if (session && !session.closed && !session.destroyed) return session;
-      const s = tls ? http2.connect(authority, tls) : http2.connect(authority);
+      const s = h2Connect(host, port, tls);
       s.on('error', () => {}); // reported on the streams that fail with it
       s.once('close', () => session === s && (session = undefined));
       // The app is shutting down: stop using this connection and let in-flight calls finish.

@@ -32,7 +32,8 @@ export function responseHeaders(raw: readonly string[]): Array<[string, string]>
 }
 
 export function createHttpChannel(o: HttpChannelOptions): AppChannel {
-  const keep = { keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256 };
+  // noDelay: a small request must not wait for the ACK of the previous one (Nagle)
+  const keep = { keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256, noDelay: true };
   const agent = o.tls ? new https.Agent({ ...keep, ...o.tls }) : new http.Agent(keep);
   const hostHeader = o.host.includes(':') ? `[${o.host}]:${o.port}` : `${o.host}:${o.port}`;
   return {

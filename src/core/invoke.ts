@@ -146,12 +146,16 @@ export async function invokeLocal(ctx: CoreContext, call: InvokeCall, caller: Ca
 /** The caller's headers minus connection-scoped ones, tokens and the identities the sidecar
  * owns — what may travel on (to the own app, or to another sidecar). */
 export function forwardable(ctx: CoreContext, incoming: HeaderPairs): Array<[string, string]> {
-  const dropped = new Set(NEVER_FORWARDED);
-  dropped.add(ctx.invocation.tokenHeader);
-  // Headers the caller listed in Connection are connection-scoped too.
-  for (const [k, v] of incoming) if (k === 'connection') for (const t of v.split(',')) dropped.add(t.trim().toLowerCase());
+  const tokenHeader = ctx.invocation.tokenHeader;
+  // Headers the caller listed in Connection are connection-scoped too (rare: no set is built
+  // per call without them).
+  let listed: Set<string> | undefined;
+  for (const [k, v] of incoming) if (k === 'connection') for (const t of v.split(',')) (listed ??= new Set()).add(t.trim().toLowerCase());
   const out: Array<[string, string]> = [];
-  for (const [k, v] of incoming) if (!dropped.has(k) && !k.startsWith('proxy-')) out.push([k, v]);
+  for (const [k, v] of incoming) {
+    if (NEVER_FORWARDED.has(k) || k === tokenHeader || listed?.has(k) || k.startsWith('proxy-')) continue;
+    out.push([k, v]);
+  }
   return out;
 }
 

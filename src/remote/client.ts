@@ -13,6 +13,7 @@ import { StatusSchema } from '../gen/google/rpc/status_pb.js';
 import { ErrorInfoSchema } from '../gen/google/rpc/error_details_pb.js';
 import type { InvokeTarget, ResolvedAddress } from './resolver.js';
 import { identityOf, spiffeId } from './spiffe.js';
+import { h2Connect } from '../appchannel/h2-connect.js';
 
 export const CALL_LOCAL_PATH = '/dapr.proto.internals.v1.ServiceInvocation/CallLocal';
 
@@ -57,8 +58,7 @@ export class InternalClient {
     const open = this.sessions.get(key);
     if (open && !open.closed && !open.destroyed) return open;
     const c = this.credentials();
-    const host = addr.host.includes(':') ? `[${addr.host}]` : addr.host;
-    const s = http2.connect(`https://${host}:${addr.port}`, {
+    const s = h2Connect(addr.host, addr.port, {
       ca: c.ca, cert: c.cert, key: c.key, minVersion: 'TLSv1.2',
       // Identity, not host name: the peer must be the sidecar of the app we resolved.
       checkServerIdentity: (_host: string, cert: PeerCertificate) => {

@@ -48,10 +48,22 @@ export function remoteInvocation(o: InvokerOptions): RemoteInvocation {
     async invoke(raw, req) {
       const t = target(raw);
       const addr = await resolve(raw, t);
+      const message = toInternal(req);
       try {
-        return fromInternal(await o.client.callLocal(addr, t, toInternal(req), req.signal, req.timeoutMs));
+        return fromInternal(await o.client.callLocal(addr, t, message, req.signal, req.timeoutMs));
       } catch (err) {
-        throw remoteFailure(raw, err);
+        if (!isStale(err)) throw remoteFailure(raw, err);
+        // The remembered sidecar is gone (or its port is someone else's now): nothing was
+        // sent, so look again and answer as a fresh lookup would have.
+        o.resolver.forget?.(t);
+        if (!addr.cached) throw remoteFailure(raw, err);
+        const fresh = await resolve(raw, t);
+        try {
+          return fromInternal(await o.client.callLocal(fresh, t, message, req.signal, req.timeoutMs));
+        } catch (again) {
+          if (isStale(again)) o.resolver.forget?.(t);
+          throw remoteFailure(raw, again);
+        }
       }
     },
     async openStream(raw, headers, signal) {
@@ -65,12 +77,18 @@ export function remoteInvocation(o: InvokerOptions): RemoteInvocation {
       try {
         stream = o.client.openStream(addr, t, out);
       } catch (err) {
+        o.resolver.forget?.(t);
         throw new DaprError('ERR_DIRECT_INVOKE', `failed to proxy request to app ${raw}: ${connectionError(err as NodeJS.ErrnoException).message}`);
       }
+      // A relayed stream cannot be replayed: a failed connection only makes the next call look again.
+      stream.once('error', (err: NodeJS.ErrnoException) => isStale(connectionError(err)) && o.resolver.forget?.(t));
       return stream;
     },
   };
 }
+
+/** A connection failure that says the resolved address no longer serves the target. */
+const isStale = (err: unknown): boolean => err instanceof RemoteConnectionError && (err.kind === 'unreachable' || err.kind === 'identity');
 
 /** AppRequest → CallLocal's message: headers become metadata, verb and query the HTTP extension. */
 export function toInternal(req: AppRequest): InternalInvokeRequest {

@@ -90,10 +90,13 @@ export class Registry {
     this.db.prepare('DELETE FROM sidecars WHERE instance = ?').run(instance);
   }
 
+  // prepared once: preparing costs as much as running it, and this runs on every lookup
+  private byApp: BetterSqlite3.Statement | undefined;
+
   /** Live rows (of one app id and namespace, or all); dead ones are deleted on the way. */
   live(filter?: { appId: string; namespace: string }, now = Date.now()): RegistryEntry[] {
     const rows = (filter
-      ? this.db.prepare('SELECT * FROM sidecars WHERE app_id = ? AND namespace = ? ORDER BY started_at').all(filter.appId, filter.namespace)
+      ? (this.byApp ??= this.db.prepare('SELECT * FROM sidecars WHERE app_id = ? AND namespace = ? ORDER BY started_at')).all(filter.appId, filter.namespace)
       : this.db.prepare('SELECT * FROM sidecars ORDER BY app_id, started_at').all()) as Row[];
     const out: RegistryEntry[] = [];
     const dead: string[] = [];

@@ -12,12 +12,21 @@ export interface InvokeTarget {
 export interface ResolvedAddress {
   readonly host: string;
   readonly port: number;
+  /** answered from a recent lookup, not a fresh one (it may have gone stale since) */
+  readonly cached?: boolean;
 }
 
 export interface NameResolver {
   /** rejects with ResolveError when no sidecar serves the target */
   resolve(target: InvokeTarget): Promise<ResolvedAddress>;
+  /** drops what is remembered about the target (its sidecar could not be reached) */
+  forget?(target: InvokeTarget): void;
 }
+
+/** How long a registry lookup is reused: the lookup (SQLite query and a liveness check per
+ * row) cost more than the rest of a local call; a sidecar that went away within this window is
+ * noticed by the failed connection, which drops the entry and looks again. */
+export const RESOLVE_CACHE_MS = 1_000;
 
 /** Why a target could not be resolved; the message is daprd's (it follows "err: "). */
 export class ResolveError extends Error {
@@ -35,14 +44,29 @@ export function parseTarget(raw: string, ownNamespace: string): InvokeTarget | u
   return undefined;
 }
 
-/** Self-hosted: a live registry row, picked at random when several instances run. */
-export function registryResolver(registry: Registry, random: () => number = Math.random): NameResolver {
+/** Self-hosted: a live registry row, picked at random when several instances run. The live
+ * rows of a target are remembered for RESOLVE_CACHE_MS (found ones only: a sidecar that has
+ * just started is found at once). */
+export function registryResolver(registry: Registry, random: () => number = Math.random, now: () => number = Date.now, ttlMs = RESOLVE_CACHE_MS): NameResolver {
+  const cache = new Map<string, { rows: ReadonlyArray<{ host: string; internalPort: number }>; until: number }>();
+  const keyOf = (t: InvokeTarget): string => `${t.appId}\n${t.namespace}`;
   return {
     async resolve(t) {
-      const live = registry.live(t);
-      if (!live.length) throw new ResolveError(`couldn't find service: ${t.appId}`);
-      const e = live[Math.floor(random() * live.length)]!;
-      return { host: e.host, port: e.internalPort };
+      const key = keyOf(t);
+      const hit = cache.get(key);
+      let rows = hit && hit.until > now() ? hit.rows : undefined;
+      const cached = rows !== undefined;
+      if (!rows) {
+        rows = registry.live(t);
+        if (rows.length) cache.set(key, { rows, until: now() + ttlMs });
+        else cache.delete(key);
+      }
+      if (!rows.length) throw new ResolveError(`couldn't find service: ${t.appId}`);
+      const e = rows[Math.floor(random() * rows.length)]!;
+      return { host: e.host, port: e.internalPort, cached };
+    },
+    forget(t) {
+      cache.delete(keyOf(t));
     },
   };
 }

@@ -16,6 +16,7 @@ const TOK_A = 'load-api-token-alpha-5c31';
 const TOK_B = 'load-api-token-beta-77e0';
 const UNARY = 500;
 const STREAMS = 8;
+const BATCH = 50; // UNARY is a multiple of it
 const CONNECTIONS = 4;
 
 let app: http2.Http2Server;
@@ -24,9 +25,9 @@ let beta: Sidecar;
 
 before(async () => {
   const home = tempDir('pillion-proxy-load-home-');
-  // Unary: answers are held until all UNARY requests are in, then sent in one go, so that B
-  // relays them in a burst and A reads many answers' HEADERS and DATA in one chunk (what load
-  // does). Streaming (/load.Echo/Chat): echoes every chunk at once.
+  // Unary: answers are held until BATCH requests are in, then sent in one go, so that B relays
+  // them in a burst and A reads many answers' HEADERS and DATA in one chunk (what load does).
+  // Any other unary path is answered at once. Streaming (/load.Echo/Chat): echoes every chunk at once.
   const held: Array<() => void> = [];
   const release = (): void => held.splice(0).forEach((answer) => answer());
   app = http2.createServer();
@@ -41,12 +42,14 @@ before(async () => {
     stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
     stream.once('end', () => {
       if (chat) return void stream.end();
-      held.push(() => {
+      const answer = (): void => {
         if (stream.destroyed) return;
         stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'x-app': 'unary' }, { waitForTrailers: true });
         stream.end(Buffer.concat(chunks)); // the request frame echoed back
-      });
-      if (held.length === UNARY) release();
+      };
+      if (headers[':path'] !== '/load.Echo/Say') return answer();
+      held.push(answer);
+      if (held.length === BATCH) release();
     });
   });
   await new Promise<void>((r) => app.listen(0, '127.0.0.1', () => r()));
@@ -117,7 +120,7 @@ describe('transparent gRPC proxying A → B under load', () => {
     assert.ok(alpha.running, `sidecar A exited:\n${alpha.output}`);
     assert.ok(beta.running, `sidecar B exited:\n${beta.output}`);
     // and both still serve a call afterwards
-    const after = await grpcRaw({ port: alpha.grpcPort, path: '/load.Echo/Say', metadata: { 'dapr-api-token': TOK_A, 'dapr-app-id': 'load-echo' }, messages: [Buffer.from('again')] });
+    const after = await grpcRaw({ port: alpha.grpcPort, path: '/load.Echo/Once', metadata: { 'dapr-api-token': TOK_A, 'dapr-app-id': 'load-echo' }, messages: [Buffer.from('again')] });
     assert.equal(after.code, 0);
     assert.deepEqual(after.messages.map((m) => Buffer.from(m).toString()), ['again']);
   });

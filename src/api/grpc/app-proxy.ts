@@ -88,9 +88,13 @@ async function toRemote(ctx: CoreContext, headers: IncomingHttpHeaders, path: st
 
 async function relay(stream: ServerHttp2Stream, pending: Upstream, target: string): Promise<void> {
   const { open } = await pending;
+  // Cancels a pending open only: once open, the caller's close cancels the upstream stream
+  // itself (aborting a signal on every finished call would cost a DOMException each).
   const cancel = new AbortController();
-  stream.once('close', () => cancel.abort());
+  const onEarlyClose = (): void => cancel.abort();
+  stream.once('close', onEarlyClose);
   const upstream = await open(cancel.signal);
+  stream.removeListener('close', onEarlyClose);
   if (stream.destroyed || stream.closed) return void upstream.close(http2.constants.NGHTTP2_CANCEL);
 
   let trailers: http2.OutgoingHttpHeaders | undefined;

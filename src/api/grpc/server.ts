@@ -9,6 +9,7 @@ import { GrpcCode } from '../../errors/table.js';
 import { encodeFrame, FrameDecoder } from './framing.js';
 import { GrpcStatusError, toGrpcTrailers, type GrpcTrailers } from './status.js';
 import { parseGrpcTimeout } from './timeout.js';
+import { SERVER_MAX_CONCURRENT_STREAMS } from '../../appchannel/h2-connect.js';
 
 export interface CallContext {
   /** incoming metadata (HTTP/2 headers), with the API token already removed */
@@ -72,7 +73,10 @@ export class GrpcServer {
   private readonly sessions = new Set<http2.ServerHttp2Session>();
 
   constructor(private readonly opts: GrpcServerOptions) {
-    this.server = opts.tls ? http2.createSecureServer({ ...opts.tls, maxSessionMemory: 64 }) : http2.createServer({ maxSessionMemory: 64 });
+    // Nagle off (a small answer must not wait for the ACK of the previous one), and a stream
+    // limit announced: unannounced, node clients assume 100 and queue every call past it.
+    const base = { maxSessionMemory: 64, noDelay: true, settings: { maxConcurrentStreams: SERVER_MAX_CONCURRENT_STREAMS } };
+    this.server = opts.tls ? http2.createSecureServer({ ...opts.tls, ...base }) : http2.createServer(base);
     (this.server as http2.Http2Server).on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) =>
       this.onStream(stream, headers, rawHeaders),
     );
@@ -192,11 +196,11 @@ export class GrpcServer {
       abort.abort();
     }, timeoutMs);
     stream.on('close', () => {
-      if (!done) {
-        done = true;
-        clearTimeout(timer);
-        finish({ 'grpc-status': String(GrpcCode.CANCELLED) }, headersSent); // only records it: the stream is gone
-      }
+      // A finished call needs no cancelling (and aborting costs a DOMException per call).
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      finish({ 'grpc-status': String(GrpcCode.CANCELLED) }, headersSent); // only records it: the stream is gone
       abort.abort();
     });
 
