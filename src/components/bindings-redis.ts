@@ -6,6 +6,7 @@
 import type { Redis } from 'ioredis';
 import { parseDuration } from '../util/units.js';
 import { bindingFeatures, bindingSides, canonicalSpec, metadataValue } from './bindings-common.js';
+import { connectRedis } from './redis-connection.js';
 import { redisSettings } from './state-redis.js';
 import type { Binding, BindingInvokeRequest, BindingInvokeResponse, ComponentContext, ComponentSpec } from './types.js';
 
@@ -65,26 +66,8 @@ export class RedisBinding {
 export async function createRedisBinding(spec: ComponentSpec, _ctx: ComponentContext): Promise<Binding> {
   const cspec = canonicalSpec(spec, CONNECTION_FIELDS);
   const sides = bindingSides(cspec, { input: false, output: true });
-  const { options, dialTimeoutMs } = redisSettings(cspec);
-  const { Redis } = await import('ioredis');
-  const client = new Redis(options);
-  // Failures are reported by the calls that fail; the client keeps reconnecting meanwhile.
-  client.on('error', () => {});
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      client.connect(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no connection within ${dialTimeoutMs} ms`)), dialTimeoutMs);
-      }),
-    ]);
-    await client.ping();
-  } catch (err) {
-    client.disconnect();
-    throw new Error(`${spec.source}: redis binding: error connecting to redis at ${options.host}:${options.port}: ${(err as Error).message}`);
-  } finally {
-    clearTimeout(timer);
-  }
+  // Fails naming the component file and the address, never the password.
+  const client = await connectRedis(spec, redisSettings(cspec));
   const binding = new RedisBinding(client);
   let closed = false;
   return {
