@@ -158,6 +158,15 @@ const shortest = (a: number, b: number | undefined): number | undefined => {
   return xs.length ? Math.min(...xs) : undefined;
 };
 
+/** A socket or HTTP/2 stream error of a call to the app, as the channel reports it: refused or
+ * unresolvable = 'unreachable', anything else 'failed'. A failed HTTP/2 connect reaches the
+ * stream as a cancel whose cause is the socket error. */
+export function connectFailure(err: NodeJS.ErrnoException): AppChannelError {
+  const code = (err.code === 'ERR_HTTP2_STREAM_CANCEL' ? (err.cause as NodeJS.ErrnoException | undefined)?.code : undefined) ?? err.code;
+  const refused = code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENOTFOUND';
+  return new AppChannelError(refused ? 'unreachable' : 'failed', `${refused ? 'the app is not reachable' : 'the call to the app failed'} (${code ?? err.message})`);
+}
+
 /** Why a signal fired, as the channel reports it. */
 export function abortFailure(signal: AbortSignal): AppChannelError {
   const timedOut = (signal.reason as Error | undefined)?.name === 'TimeoutError';

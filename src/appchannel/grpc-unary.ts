@@ -3,7 +3,7 @@
 // (and any other callback that is a plain unary method can).
 import http2 from 'node:http2';
 import { encodeFrame, FrameDecoder } from '../api/grpc/framing.js';
-import { abortFailure, AppChannelError, type HeaderPairs } from './channel.js';
+import { abortFailure, AppChannelError, connectFailure, type HeaderPairs } from './channel.js';
 
 export interface UnaryCall {
   /** full method path, e.g. /dapr.proto.runtime.v1.AppCallback/OnTopicEvent */
@@ -85,9 +85,7 @@ export function grpcUnary(session: http2.ClientHttp2Session, maxResponseBytes: n
       }
     });
     stream.on('error', (err: NodeJS.ErrnoException) => {
-      const code = (err.code === 'ERR_HTTP2_STREAM_CANCEL' ? (err.cause as NodeJS.ErrnoException | undefined)?.code : undefined) ?? err.code;
-      const refused = code === 'ECONNREFUSED' || code === 'EHOSTUNREACH';
-      settle(() => reject(new AppChannelError(refused ? 'unreachable' : 'failed', `${refused ? 'the app is not reachable' : 'the call to the app failed'} (${code ?? err.message})`)));
+      settle(() => reject(connectFailure(err)));
     });
     stream.on('close', () => settle(() => {
       if (status === undefined) return reject(new AppChannelError('failed', 'the app ended the call without a gRPC status'));

@@ -3,10 +3,9 @@
 // multiplexed on one connection. HTTP/2 forbids connection-specific headers, so those are left
 // out, and `host` travels as :authority.
 import http2 from 'node:http2';
-import { abortFailure, AppChannelError, type AppChannel, type AppRequest, type AppResponse } from './channel.js';
+import { abortFailure, AppChannelError, connectFailure, type AppChannel, type AppRequest, type AppResponse } from './channel.js';
 import { responseHeaders } from './http-channel.js';
 import { sessionSource, type SessionSource } from './h2-session.js';
-import { connectionCode } from './tls.js';
 
 export interface H2cChannelOptions {
   readonly host: string;
@@ -91,9 +90,7 @@ function call(sessions: SessionSource, o: H2cChannelOptions, req: AppRequest): P
       chunks.push(c);
     });
     stream.on('error', (err: NodeJS.ErrnoException) => {
-      const code = connectionCode(err);
-      const refused = code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENOTFOUND';
-      settle(() => reject(new AppChannelError(refused ? 'unreachable' : 'failed', `${refused ? 'the app is not reachable' : 'the call to the app failed'} (${code ?? err.message})`)));
+      settle(() => reject(connectFailure(err)));
     });
     stream.on('close', () => settle(() => {
       if (!status) return reject(new AppChannelError('failed', 'the app closed the stream without answering'));

@@ -5,7 +5,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { pipeline, Transform } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
-import { abortFailure, AppChannelError, STREAM_ABOVE_BYTES, type AppChannel, type AppRequest, type AppResponse, type HeaderPairs, type StreamedAppResponse } from './channel.js';
+import { abortFailure, AppChannelError, connectFailure, STREAM_ABOVE_BYTES, type AppChannel, type AppRequest, type AppResponse, type StreamedAppResponse } from './channel.js';
 
 export interface HttpChannelOptions {
   readonly host: string;
@@ -54,16 +54,7 @@ export function createHttpChannel(o: HttpChannelOptions): AppChannel {
 function callStreaming(agent: http.Agent, o: HttpChannelOptions, hostHeader: string, req: AppRequest): Promise<AppResponse | StreamedAppResponse> {
   return new Promise((resolve, reject) => {
     if (req.signal?.aborted) return reject(abortFailure(req.signal));
-    const headers = toOutgoing(req.headers);
-    headers.push(['host', hostHeader]);
     const source = req.bodyStream;
-    if (source) {
-      // Without a declared length the body goes chunked.
-      if (req.bodyLength !== undefined) headers.push(['content-length', String(req.bodyLength)]);
-    } else if (req.body.length || !BODILESS.has(req.verb)) {
-      headers.push(['content-length', String(req.body.length)]);
-    }
-    const path = '/' + req.method + (req.query ? '?' + req.query : '');
     let settled = false;
     let body: Transform | undefined;
     // Before the answer's head: reject the call. After: fail its body stream.
@@ -76,15 +67,14 @@ function callStreaming(agent: http.Agent, o: HttpChannelOptions, hostHeader: str
         body?.destroy(e);
       }
     };
-    const out = (o.tls ? https : http).request({ agent, host: o.host, port: o.port, method: req.verb, path, headers: headers.flat(), setHost: false });
+    const out = request(agent, o, hostHeader, req);
     const onAbort = (): void => {
       fail(abortFailure(req.signal!));
       out.destroy();
     };
     req.signal?.addEventListener('abort', onAbort, { once: true });
     out.on('error', (err: NodeJS.ErrnoException) => {
-      const refused = err.code === 'ECONNREFUSED' || err.code === 'EHOSTUNREACH' || err.code === 'ENOTFOUND';
-      fail(new AppChannelError(refused ? 'unreachable' : 'failed', `${refused ? 'the app is not reachable' : 'the call to the app failed'} (${err.code ?? err.message})`));
+      fail(connectFailure(err));
     });
     out.on('response', (res) => {
       if (settled) return void res.destroy();
@@ -136,18 +126,13 @@ function callStreaming(agent: http.Agent, o: HttpChannelOptions, hostHeader: str
 function call(agent: http.Agent, o: HttpChannelOptions, hostHeader: string, req: AppRequest): Promise<AppResponse> {
   return new Promise((resolve, reject) => {
     if (req.signal?.aborted) return reject(abortFailure(req.signal));
-    const headers = toOutgoing(req.headers);
-    headers.push(['host', hostHeader]);
-    // A bodiless GET stays bodiless on the wire; anything else states its length.
-    if (req.body.length || !BODILESS.has(req.verb)) headers.push(['content-length', String(req.body.length)]);
-    const path = '/' + req.method + (req.query ? '?' + req.query : '');
     let settled = false;
     const fail = (e: AppChannelError): void => {
       if (settled) return;
       settled = true;
       reject(e);
     };
-    const out = (o.tls ? https : http).request({ agent, host: o.host, port: o.port, method: req.verb, path, headers: headers.flat(), setHost: false });
+    const out = request(agent, o, hostHeader, req);
     const onAbort = (): void => {
       fail(abortFailure(req.signal!));
       out.destroy();
@@ -156,8 +141,7 @@ function call(agent: http.Agent, o: HttpChannelOptions, hostHeader: string, req:
     const done = (): void => req.signal?.removeEventListener('abort', onAbort);
     out.on('error', (err: NodeJS.ErrnoException) => {
       done();
-      const refused = err.code === 'ECONNREFUSED' || err.code === 'EHOSTUNREACH' || err.code === 'ENOTFOUND';
-      fail(new AppChannelError(refused ? 'unreachable' : 'failed', `${refused ? 'the app is not reachable' : 'the call to the app failed'} (${err.code ?? err.message})`));
+      fail(connectFailure(err));
     });
     out.on('response', (res) => {
       const chunks: Buffer[] = [];
@@ -184,7 +168,18 @@ function call(agent: http.Agent, o: HttpChannelOptions, hostHeader: string, req:
   });
 }
 
-/** Outgoing pairs (HeaderPairs are readonly; node wants a flat mutable list). */
-function toOutgoing(h: HeaderPairs): Array<[string, string]> {
-  return h.map(([k, v]) => [k, v]);
+/** The request to the app, head only: the caller's headers, Host, and the body's length. */
+function request(agent: http.Agent, o: HttpChannelOptions, hostHeader: string, req: AppRequest): http.ClientRequest {
+  const headers: string[] = [];
+  for (const [k, v] of req.headers) headers.push(k, v);
+  headers.push('host', hostHeader);
+  if (req.bodyStream) {
+    // Without a declared length a streamed body goes chunked.
+    if (req.bodyLength !== undefined) headers.push('content-length', String(req.bodyLength));
+  } else if (req.body.length || !BODILESS.has(req.verb)) {
+    // A bodiless GET stays bodiless on the wire; anything else states its length.
+    headers.push('content-length', String(req.body.length));
+  }
+  const path = '/' + req.method + (req.query ? '?' + req.query : '');
+  return (o.tls ? https : http).request({ agent, host: o.host, port: o.port, method: req.verb, path, headers, setHost: false });
 }

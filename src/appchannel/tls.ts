@@ -68,8 +68,3 @@ export function loadAppCa(file: string): string {
     throw new Error(`--app-ca-file ${file}: ${(err as Error).message}`);
   }
 }
-
-/** Node's error code for a failed connection, looking through the cancel that wraps a session error. */
-export function connectionCode(err: NodeJS.ErrnoException): string | undefined {
-  return (err.code === 'ERR_HTTP2_STREAM_CANCEL' ? (err.cause as NodeJS.ErrnoException | undefined)?.code : undefined) ?? err.code;
-}
