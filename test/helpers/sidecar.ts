@@ -28,6 +28,14 @@ export function cleanupTempDirs(): void {
   tempDirs.clear();
 }
 
+// Ports are handed out in sequence from a random start, as the kernel does for listen(0):
+// two test processes then use disjoint runs of ports unless their runs happen to meet,
+// whereas drawing each port at random would make them collide now and then.
+const PORT_LOW = 20000;
+const PORT_SPAN = 12700;
+let cursor = Math.floor(Math.random() * PORT_SPAN);
+const nextPort = (): number => PORT_LOW + (cursor++ % PORT_SPAN);
+
 /**
  * n distinct free TCP ports on 127.0.0.1 (all bound at once, then released). They are drawn
  * from below the kernel's ephemeral range (32768+ on Linux), so a server another test file
@@ -49,7 +57,7 @@ export async function freePorts(n: number): Promise<number[]> {
   try {
     const ports: number[] = [];
     for (let tries = 0; ports.length < n && tries < 1000; tries++) {
-      const port = 20000 + Math.floor(Math.random() * 12700);
+      const port = nextPort();
       if (!ports.includes(port) && (await bind(port))) ports.push(port);
     }
     while (ports.length < n) {
