@@ -9,6 +9,9 @@
 //  - throughput, closed loop (autocannon 50 connections for HTTP; 50 in-flight unary calls on
 //    4 HTTP/2 connections for gRPC), req/s via the sidecar(s) / direct.
 // Direct and via runs alternate (direct, via, via, direct) so machine drift hits both alike.
+// A third path per protocol goes through bare-proxy.ts, the smallest proxy Node can be: what
+// it adds is this machine's floor for one hop (an extra process, its system calls and
+// wake-ups), and "beyond bare" is what Pillion adds on top of that floor.
 import autocannon from 'autocannon';
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,7 +45,10 @@ interface Target {
 }
 interface PathResult {
   name: string;
+  protocol: 'http' | 'grpc';
+  /** sidecar hops (0 for the bare proxy baseline, which still is one process hop) */
   hops: number;
+  bare: boolean;
   direct: OpenLoopResult[];
   via: OpenLoopResult[];
   rpsDirect: number;
@@ -88,7 +94,7 @@ function grpcResult(cfg: GrpcLoadConfig): Promise<GrpcLoadResult> {
   });
 }
 
-async function measure(name: string, hops: number, direct: Target, via: Target): Promise<PathResult> {
+async function measure(name: string, hops: number, direct: Target, via: Target, bare = false): Promise<PathResult> {
   process.stdout.write(`${name}: `);
   const d1 = await openLoop(direct);
   const v1 = await openLoop(via);
@@ -98,7 +104,7 @@ async function measure(name: string, hops: number, direct: Target, via: Target):
   const rpsVia = await closedLoop(via);
   const p50 = (xs: OpenLoopResult[]): string => mean(xs.map((x) => x.p50)).toFixed(2);
   console.log(`p50 direct ${p50([d1, d2])} ms, via ${p50([v1, v2])} ms; closed loop ${Math.round(rpsDirect)} vs ${Math.round(rpsVia)} req/s`);
-  return { name, hops, direct: [d1, d2], via: [v1, v2], rpsDirect, rpsVia };
+  return { name, protocol: via.protocol, hops, bare, direct: [d1, d2], via: [v1, v2], rpsDirect, rpsVia };
 }
 
 async function main(): Promise<void> {
@@ -107,6 +113,12 @@ async function main(): Promise<void> {
   await new Promise<void>((ok) => {
     app.once('message', () => ok());
     app.send({ httpPort: appHttp, grpcPort: appGrpc });
+  });
+  const [bareHttp, bareGrpc] = [await freePort(), await freePort()];
+  const bareProxy: ChildProcess = track(fork(join(HERE, 'bare-proxy.js'), { stdio: 'inherit' }));
+  await new Promise<void>((ok) => {
+    bareProxy.once('message', () => ok());
+    bareProxy.send({ httpPort: bareHttp, grpcPort: bareGrpc, appHttp, appGrpc });
   });
   // Sidecars that must find each other share one PILLION_HOME (the self-hosted registry).
   const home = mkdtempSync(join(tmpdir(), 'pillion-bench-invoke-'));
@@ -127,6 +139,8 @@ async function main(): Promise<void> {
     const httpDirect: Target = { protocol: 'http', port: appHttp, path: '/echo', headers: {} };
     const grpcDirect: Target = { protocol: 'grpc', port: appGrpc, path: GRPC_PATH, headers: {} };
     const results = [
+      await measure('HTTP bare Node proxy (client → proxy → app)', 1, httpDirect, { protocol: 'http', port: bareHttp, path: '/echo', headers: {} }, true),
+      await measure('gRPC bare Node proxy (client → proxy → app)', 1, grpcDirect, { protocol: 'grpc', port: bareGrpc, path: GRPC_PATH, headers: {} }, true),
       await measure('HTTP local (client → sidecar → app)', 1, httpDirect, { protocol: 'http', port: echo.httpPort, path: '/v1.0/invoke/echo/method/echo', headers: auth }),
       await measure('gRPC local (proxy, dapr-app-id)', 1, grpcDirect, { protocol: 'grpc', port: echoGrpc.grpcPort, path: GRPC_PATH, headers: { ...auth, 'dapr-app-id': 'echo-grpc' } }),
       await measure('HTTP remote (client → A → B → app)', 2, httpDirect, { protocol: 'http', port: caller.httpPort, path: '/v1.0/invoke/echo/method/echo', headers: auth }),
@@ -136,6 +150,7 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all(sidecars.map((s) => s.stop()));
     app.kill();
+    bareProxy.kill();
     rmSync(home, { recursive: true, force: true });
   }
 }
@@ -145,16 +160,24 @@ function report(results: PathResult[]): void {
   const f0 = (x: number): string => Math.round(x).toLocaleString('en-US');
   console.log(`\nFixed rate ${CFG.rate} req/s, ${CFG.durationMs / 1000} s measured ×2 each (direct, via, via, direct); throughput closed loop ${CFG.throughputS} s.`);
   console.log(`machine: ${availableParallelism()} cores, ${cpus()[0]?.model ?? '?'}, node ${process.version}\n`);
-  console.log('| path | direct p50 / p99 ms | via p50 / p99 ms | added p50 ms (per hop) | target | direct req/s | via req/s | ratio |');
-  console.log('|---|---:|---:|---:|:---:|---:|---:|---:|');
+  console.log('| path | direct p50 / p99 ms | via p50 / p99 ms | added p50 ms (per hop) | per hop beyond bare proxy | target | direct req/s | via req/s | ratio |');
+  console.log('|---|---:|---:|---:|---:|:---:|---:|---:|---:|');
+  const addedPerHop = (r: PathResult): number => (mean(r.via.map((x) => x.p50)) - mean(r.direct.map((x) => x.p50))) / r.hops;
+  const floor = (protocol: string): number | undefined => {
+    const b = results.find((x) => x.bare && x.protocol === protocol);
+    return b && addedPerHop(b);
+  };
   const rows = results.map((r) => {
     const dp50 = mean(r.direct.map((x) => x.p50));
     const vp50 = mean(r.via.map((x) => x.p50));
     const added = vp50 - dp50;
-    const perHop = added / r.hops;
+    const perHop = addedPerHop(r);
+    const bareFloor = floor(r.protocol);
+    const beyondBare = r.bare || bareFloor === undefined ? undefined : perHop - bareFloor;
     const pass = perHop <= CFG.targetAddedP50Ms;
-    console.log(`| ${r.name} | ${f2(dp50)} / ${f2(mean(r.direct.map((x) => x.p99)))} | ${f2(vp50)} / ${f2(mean(r.via.map((x) => x.p99)))} | ${f2(added)} (${f2(perHop)}) | ${pass ? 'PASS' : 'FAIL'} | ${f0(r.rpsDirect)} | ${f0(r.rpsVia)} | ${f2(r.rpsVia / r.rpsDirect)} |`);
-    return { ...r, addedP50: added, addedP50PerHop: perHop, pass };
+    const verdict = r.bare ? 'floor' : pass ? 'PASS' : 'FAIL';
+    console.log(`| ${r.name} | ${f2(dp50)} / ${f2(mean(r.direct.map((x) => x.p99)))} | ${f2(vp50)} / ${f2(mean(r.via.map((x) => x.p99)))} | ${f2(added)} (${f2(perHop)}) | ${beyondBare === undefined ? '—' : f2(beyondBare)} | ${verdict} | ${f0(r.rpsDirect)} | ${f0(r.rpsVia)} | ${f2(r.rpsVia / r.rpsDirect)} |`);
+    return { ...r, addedP50: added, addedP50PerHop: perHop, addedP50PerHopBeyondBare: beyondBare, pass: r.bare ? undefined : pass };
   });
   const out = join(HERE, '..', '..', 'bench', 'results');
   mkdirSync(out, { recursive: true });

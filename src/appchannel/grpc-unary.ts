@@ -27,6 +27,9 @@ export interface UnaryResult {
 // Metadata names the channel sets itself or HTTP/2 forbids.
 const RESERVED = new Set(['connection', 'keep-alive', 'te', 'transfer-encoding', 'upgrade', 'proxy-connection', 'host', 'content-type', 'content-length', 'grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding']);
 
+/** The gRPC spec's "HTTP to gRPC status code mapping"; any other non-200 status is UNKNOWN (2). */
+const HTTP_TO_GRPC: Record<number, number> = { 400: 13, 401: 16, 403: 7, 404: 12, 429: 14, 502: 14, 503: 14, 504: 14 };
+
 /** grpc-message is percent-encoded; a malformed one is shown as sent rather than thrown. */
 function decodeMessage(raw: string): string {
   try {
@@ -70,11 +73,15 @@ export function grpcUnary(session: http2.ClientHttp2Session, maxResponseBytes: n
     const messages: Uint8Array[] = [];
     let status: string | undefined;
     let statusMessage = '';
+    let httpStatus: number | undefined;
     const readStatus = (h: http2.IncomingHttpHeaders): void => {
       if (h['grpc-status'] !== undefined) status = String(h['grpc-status']);
       if (h['grpc-message'] !== undefined) statusMessage = decodeMessage(String(h['grpc-message']));
     };
-    stream.on('response', readStatus);
+    stream.on('response', (h) => {
+      httpStatus = h[':status'];
+      readStatus(h);
+    });
     stream.on('trailers', readStatus);
     stream.on('data', (chunk: Buffer) => {
       try {
@@ -88,7 +95,14 @@ export function grpcUnary(session: http2.ClientHttp2Session, maxResponseBytes: n
       settle(() => reject(connectFailure(err)));
     });
     stream.on('close', () => settle(() => {
-      if (status === undefined) return reject(new AppChannelError('failed', 'the app ended the call without a gRPC status'));
+      if (status === undefined) {
+        // A non-200 answer without grpc-status (a server that does not know the method, such
+        // as connect-node's 404) gets the gRPC spec's code for its HTTP status, as grpc-go
+        // gives it daprd: 404 is UNIMPLEMENTED, so callbacks fall back as they do there.
+        const mapped = httpStatus !== undefined && httpStatus !== 200 ? HTTP_TO_GRPC[httpStatus] ?? 2 : undefined;
+        if (mapped !== undefined) return resolve({ code: mapped, statusMessage: `unexpected HTTP status code received from server: ${httpStatus}` });
+        return reject(new AppChannelError('failed', 'the app ended the call without a gRPC status'));
+      }
       const code = Number(status);
       if (code !== 0) return resolve({ code, statusMessage });
       if (messages.length !== 1) return reject(new AppChannelError('failed', `the app answered ${messages.length} messages to a unary call`));

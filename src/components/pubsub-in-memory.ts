@@ -3,7 +3,9 @@
 // nothing survives a restart and a message published to a topic without subscribers is gone
 // (as with daprd's in-memory component). Each subscription delivers in publish order, one
 // message at a time; a 'retry' is redelivered after a backoff, which holds the messages
-// behind it (order is kept), until the retry budget is spent.
+// behind it (order is kept), until the retry budget is spent. A subscription that asks for
+// `maxInFlight` > 1 (a bulk subscription) gets up to that many handed over in publish order
+// without waiting for the earlier ones; a retried one then no longer holds the others.
 
 import { MetadataReader } from './metadata-values.js';
 import {
@@ -14,6 +16,7 @@ import {
   type PubSub,
   type PubSubHandler,
   type PubSubSubscription,
+  type SubscribeOptions,
 } from './types.js';
 
 export interface InMemoryPubSubOptions {
@@ -51,7 +54,7 @@ export function backoffMs(n: number, o: InMemoryPubSubOptions): number {
 
 class Subscriber implements PubSubSubscription {
   private readonly queue: Queued[] = [];
-  private pumping: Promise<void> | undefined;
+  private readonly running = new Set<Promise<void>>();
   private closed = false;
   private readonly stop = new AbortController();
 
@@ -60,6 +63,7 @@ class Subscriber implements PubSubSubscription {
     private readonly handler: PubSubHandler,
     private readonly opts: InMemoryPubSubOptions,
     private readonly onClose: (s: Subscriber) => void,
+    private readonly maxInFlight = 1,
   ) {}
 
   push(m: Queued): void {
@@ -68,17 +72,16 @@ class Subscriber implements PubSubSubscription {
     this.kick();
   }
 
-  /** Starts the delivery loop unless it runs; a message queued as it ends restarts it. */
+  /** Hands queued messages over while fewer than maxInFlight are in delivery; each one ending starts the next. */
   private kick(): void {
-    if (this.pumping || this.closed || this.queue.length === 0) return;
-    this.pumping = this.pump().finally(() => {
-      this.pumping = undefined;
-      this.kick();
-    });
-  }
-
-  private async pump(): Promise<void> {
-    for (let m = this.queue.shift(); m && !this.closed; m = this.queue.shift()) await this.deliver(m);
+    while (!this.closed && this.running.size < this.maxInFlight && this.queue.length > 0) {
+      const m = this.queue.shift()!;
+      const p: Promise<void> = this.deliver(m).finally(() => {
+        this.running.delete(p);
+        this.kick();
+      });
+      this.running.add(p);
+    }
   }
 
   private async deliver(m: Queued): Promise<void> {
@@ -96,7 +99,7 @@ class Subscriber implements PubSubSubscription {
     }
   }
 
-  /** Queued messages are discarded; the delivery in flight finishes first. */
+  /** Queued messages are discarded; the deliveries in flight finish first. */
   async close(): Promise<void> {
     if (!this.closed) {
       this.closed = true;
@@ -104,7 +107,7 @@ class Subscriber implements PubSubSubscription {
       this.stop.abort();
       this.onClose(this);
     }
-    await this.pumping;
+    await Promise.all([...this.running]);
   }
 }
 
@@ -136,9 +139,9 @@ export class InMemoryPubSub implements PubSub {
     for (const s of this.subscribers) if (topicMatches(s.pattern, topic)) s.push(m);
   }
 
-  async subscribe(topic: string, handler: PubSubHandler): Promise<PubSubSubscription> {
+  async subscribe(topic: string, handler: PubSubHandler, _metadata?: Readonly<Record<string, string>>, options?: SubscribeOptions): Promise<PubSubSubscription> {
     if (this.closed) throw new PubSubClosedError();
-    const s = new Subscriber(topic, handler, this.opts, (x) => this.subscribers.delete(x));
+    const s = new Subscriber(topic, handler, this.opts, (x) => this.subscribers.delete(x), Math.max(1, Math.floor(options?.maxInFlight ?? 1)));
     this.subscribers.add(s);
     return s;
   }

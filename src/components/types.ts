@@ -153,6 +153,16 @@ export interface PubSubMessage {
 export type DeliveryResult = 'success' | 'retry' | 'drop';
 export type PubSubHandler = (msg: PubSubMessage) => Promise<DeliveryResult>;
 
+export interface SubscribeOptions {
+  /**
+   * How many messages the subscription may hand to the handler before the earlier ones are
+   * finished (default 1 where the component delivers in order). A bulk subscription sets it
+   * to its batch size: its handler only finishes once a whole batch was delivered. A
+   * component with a concurrency setting of its own (pubsub.redis) keeps to that instead.
+   */
+  readonly maxInFlight?: number;
+}
+
 /** One live subscription; close() stops new deliveries and waits for the one in flight. */
 export interface PubSubSubscription {
   close(): Promise<void>;
@@ -169,7 +179,7 @@ export interface PubSub {
   /** resolves once the broker accepted the message */
   publish(topic: string, data: Uint8Array, metadata: Readonly<Record<string, string>>): Promise<void>;
   /** messages published after this resolves reach `handler` */
-  subscribe(topic: string, handler: PubSubHandler, metadata?: Readonly<Record<string, string>>): Promise<PubSubSubscription>;
+  subscribe(topic: string, handler: PubSubHandler, metadata?: Readonly<Record<string, string>>, options?: SubscribeOptions): Promise<PubSubSubscription>;
   /** stops every subscription (waiting for deliveries in flight) and releases the broker */
   close(): Promise<void>;
 }

@@ -25,3 +25,16 @@ export function goJsonMarshal(value: unknown): string {
 function compareUtf8(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
+
+/**
+ * A struct field as Go's json.Unmarshal fills it from an object: keys match the field name
+ * case-insensitively (the official JS SDK sends `entryID` where daprd's struct says
+ * `entryId`), and when several keys match, the last one in the document wins, as each
+ * overwrites the field in turn.
+ */
+export function goJsonField(obj: Readonly<Record<string, unknown>>, name: string): unknown {
+  const folded = name.toLowerCase();
+  let value: unknown;
+  for (const [k, v] of Object.entries(obj)) if (k.toLowerCase() === folded) value = v;
+  return value;
+}

@@ -7,6 +7,7 @@ import type { Logger } from '../observability/logger.js';
 import type { AppResponse } from '../appchannel/channel.js';
 import type { UnaryResult } from '../appchannel/grpc-unary.js';
 import type { AppAccess } from './delivery.js';
+import { loadMatchEngine } from './match.js';
 import { parseGrpcSubscriptions, parseHttpSubscriptions, type Parsed } from './programmatic.js';
 import type { Subscription } from './subscription.js';
 
@@ -77,6 +78,7 @@ export async function fetchSubscriptions(app: AppAccess, appId: string, log: Log
       log.error(`error getting topic list from app: code ${res.code}: ${res.statusMessage}`);
       return [];
     }
+    await loadMatchEngine(); // `match` rules are compiled while the answer is parsed
     try {
       return report(parseGrpcSubscriptions(res.message ?? new Uint8Array()), log);
     } catch (err) {
@@ -94,5 +96,6 @@ export async function fetchSubscriptions(app: AppAccess, appId: string, log: Log
     log.error(`app returned http status code ${res.status} from subscription endpoint`);
     return [];
   }
+  await loadMatchEngine();
   return report(parseHttpSubscriptions(res.body), log);
 }

@@ -4,11 +4,13 @@
 // is skipped with a problem line naming the file and field, as daprd skips it with an error.
 import { z } from 'zod';
 import { schemaProblems, type OtherResource } from '../components/resource-schema.js';
-import { buildRules, type Subscription } from './subscription.js';
+import { buildRules, bulkSettings, type Subscription } from './subscription.js';
 
 const rule = z.object({ match: z.string().nullish(), path: z.string().min(1) });
 const stringValues = z.record(z.string(), z.unknown()).nullish()
   .transform((m) => Object.fromEntries(Object.entries(m ?? {}).map(([k, v]) => [k, v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v)])));
+// daprd's Subscription CRD types the bulk limits as int32.
+const int32 = z.number().int().min(-(2 ** 31)).max(2 ** 31 - 1);
 const common = {
   kind: z.literal('Subscription'),
   metadata: z.object({ name: z.string().min(1), namespace: z.string().optional() }),
@@ -19,7 +21,7 @@ const specCommon = {
   topic: z.string().min(1),
   metadata: stringValues,
   deadLetterTopic: z.string().nullish(),
-  bulkSubscribe: z.object({ enabled: z.boolean().optional() }).passthrough().nullish(),
+  bulkSubscribe: z.object({ enabled: z.boolean().optional(), maxMessagesCount: int32.optional(), maxAwaitDurationMs: int32.optional() }).passthrough().nullish(),
 };
 const v2 = z.object({
   ...common,
@@ -74,7 +76,7 @@ export function declarativeSubscriptions(others: readonly OtherResource[], appId
         deadLetterTopic: d.spec.deadLetterTopic ?? '',
         kind: 'declarative',
         source: `Subscription ${d.metadata.name} (${o.source})`,
-        bulkSubscribe: d.spec.bulkSubscribe?.enabled === true,
+        bulkSubscribe: bulkSettings(d.spec.bulkSubscribe),
       });
     } catch (err) {
       problems.push(`${o.source}: spec.routes.rules: ${(err as Error).message} (Subscription skipped)`);

@@ -105,9 +105,9 @@ export async function deliverHttp(d: Delivery, access: AppAccess, signal?: Abort
 // Fields that are TopicEventRequest fields of their own; the rest are extensions.
 const CE_FIELDS = new Set(['id', 'source', 'datacontenttype', 'type', 'specversion', 'data', 'data_base64']);
 
-/** The TopicEventRequest for a gRPC app (daprd's GRPCEnvelopeFromSubscriptionMessage). */
-export function topicEventRequest(d: Delivery): Uint8Array {
-  const ce = d.cloudEvent;
+/** A CloudEvent's fields as the gRPC messages carry them (TopicEventRequest, and the bulk
+ * request's TopicEventCERequest): the data as bytes, everything else as extensions. */
+export function cloudEventFields(ce: CloudEvent): { id: string; source: string; type: string; specVersion: string; dataContentType: string; data: Uint8Array; extensions: JsonObject } {
   const contentType = ceString(ce, 'datacontenttype');
   let data: Uint8Array = new Uint8Array();
   if (typeof ce.data_base64 === 'string') data = Buffer.from(ce.data_base64, 'base64');
@@ -117,21 +117,28 @@ export function topicEventRequest(d: Delivery): Uint8Array {
   }
   const extensions: JsonObject = {};
   for (const [k, v] of Object.entries(ce)) if (!CE_FIELDS.has(k) && v !== undefined) extensions[k] = v as JsonObject[string];
-  return toBinary(TopicEventRequestSchema, create(TopicEventRequestSchema, {
+  return {
     id: ceString(ce, 'id'),
     source: ceString(ce, 'source'),
     type: ceString(ce, 'type'),
     specVersion: ceString(ce, 'specversion'),
     dataContentType: contentType,
     data,
+    extensions,
+  };
+}
+
+/** The TopicEventRequest for a gRPC app (daprd's GRPCEnvelopeFromSubscriptionMessage). */
+export function topicEventRequest(d: Delivery): Uint8Array {
+  return toBinary(TopicEventRequestSchema, create(TopicEventRequestSchema, {
+    ...cloudEventFields(d.cloudEvent),
     topic: d.topic,
     pubsubName: d.pubsubName,
     path: d.route,
-    extensions,
   }));
 }
 
-const GRPC_UNIMPLEMENTED = 12;
+export const GRPC_UNIMPLEMENTED = 12;
 
 export async function deliverGrpc(d: Delivery, access: AppAccess, signal?: AbortSignal): Promise<Outcome> {
   if (!access.channel.unary) return { result: 'retry', level: 'error', detail: 'the gRPC app channel cannot send topic events' };

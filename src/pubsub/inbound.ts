@@ -4,19 +4,21 @@
 import { goJsonMarshal } from '../core/go-json.js';
 import { fromRawPayload, hasExpired, type CloudEvent } from '../core/pubsub-cloudevents.js';
 import type { PubSubMessage } from '../components/types.js';
+import { MatchEvalError } from './match.js';
 import { routeFor, type Subscription } from './subscription.js';
 
 export type Inbound =
   | { readonly kind: 'deliver'; readonly cloudEvent: CloudEvent; readonly body: Uint8Array; readonly route: string }
   /** nothing to deliver: the event expired, or no routing rule matched */
   | { readonly kind: 'skip'; readonly cloudEvent: CloudEvent; readonly reason: 'expired' | 'no-route' }
-  /** unreadable: not a CloudEvent, or bad subscription metadata */
+  /** unreadable: not a CloudEvent, bad subscription metadata, or a match rule that failed to evaluate */
   | { readonly kind: 'invalid'; readonly reason: string };
 
 const GO_TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
 const GO_FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
 
-function rawPayload(md: Readonly<Record<string, string>>): boolean | string {
+/** The subscription's `rawPayload` metadata as Go's strconv.ParseBool reads it; a string is the problem. */
+export function rawPayloadSetting(md: Readonly<Record<string, string>>): boolean | string {
   const v = Object.entries(md).find(([k]) => k.toLowerCase() === 'rawpayload')?.[1];
   if (v === undefined || v === '') return false;
   if (GO_TRUE.has(v)) return true;
@@ -25,7 +27,7 @@ function rawPayload(md: Readonly<Record<string, string>>): boolean | string {
 }
 
 export function readInbound(msg: PubSubMessage, sub: Subscription, now: number): Inbound {
-  const raw = rawPayload(sub.metadata);
+  const raw = rawPayloadSetting(sub.metadata);
   if (typeof raw === 'string') return { kind: 'invalid', reason: `error deserializing pubsub metadata: ${raw}` };
   let ce: CloudEvent;
   let body: Uint8Array;
@@ -51,7 +53,14 @@ export function readInbound(msg: PubSubMessage, sub: Subscription, now: number):
     if (!('tracestate' in ce) && md.tracestate) ce.tracestate = md.tracestate;
   }
   if (hasExpired(ce, now)) return { kind: 'skip', cloudEvent: ce, reason: 'expired' };
-  const route = routeFor(sub, ce);
+  let route: string | undefined;
+  try {
+    route = routeFor(sub, ce);
+  } catch (err) {
+    // daprd: a rule that fails to evaluate routes nowhere; the event is retried or dead-lettered.
+    if (!(err instanceof MatchEvalError)) throw err;
+    return { kind: 'invalid', reason: `error finding matching route for event ${String(ce.id)} in pubsub ${sub.pubsubName} and topic ${msg.topic}: ${err.message}` };
+  }
   if (route === undefined) return { kind: 'skip', cloudEvent: ce, reason: 'no-route' };
   return { kind: 'deliver', cloudEvent: ce, body, route };
 }

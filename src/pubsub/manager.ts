@@ -4,6 +4,7 @@
 // healthy; retries are the component's (its budget ends in `lastAttempt`), after which a
 // message goes to the subscription's dead-letter topic if it has one. Stopping closes every
 // subscription and waits for deliveries in flight, up to the graceful-shutdown timeout.
+// A bulk subscription gathers its messages into batches first (bulk-subscriber.ts).
 import type { CoreContext } from '../core/context.js';
 import type { DeliveryResult, PubSubMessage, PubSubSubscription } from '../components/types.js';
 import { topicAllowed, topicRules } from '../core/pubsub-scopes.js';
@@ -11,6 +12,7 @@ import { ceString } from '../core/pubsub-cloudevents.js';
 import type { Logger } from '../observability/logger.js';
 import { deliverGrpc, deliverHttp, type AppAccess, type Outcome } from './delivery.js';
 import { fetchAppConfig, fetchSubscriptions } from './app-discovery.js';
+import { createBulkHandler, type BulkHandler } from './bulk-subscriber.js';
 import { readInbound } from './inbound.js';
 import { subscriptionKey, type Subscription } from './subscription.js';
 
@@ -25,7 +27,7 @@ export interface SubscriptionManager {
 
 export function createSubscriptionManager(ctx: CoreContext, declarative: readonly Subscription[], logger: Logger): SubscriptionManager {
   const log = logger.child({ scope: 'pillion.runtime.pubsub' });
-  const subs: Array<{ sub: Subscription; handle: PubSubSubscription }> = [];
+  const subs: Array<{ sub: Subscription; handle: PubSubSubscription; bulk?: BulkHandler }> = [];
   // closing: no new deliveries, no more waiting (set when stop begins); cancel: calls still
   // in flight are cancelled (set when the grace period ends).
   const closing = new AbortController();
@@ -106,6 +108,18 @@ export function createSubscriptionManager(ctx: CoreContext, declarative: readonl
     return outcome.result;
   };
 
+  const bulkDeps = {
+    log,
+    app: async () => {
+      await appHealthy();
+      return closing.signal.aborted ? undefined : access();
+    },
+    deadLetter,
+    ingress: (sub: Subscription, topic: string, result: DeliveryResult) => ctx.pubsubObserver?.ingress(sub.pubsubName, topic, result),
+    cancel: cancel.signal,
+    grpc: { v1Unimplemented: false },
+  };
+
   const subscribeAll = async (all: readonly Subscription[]): Promise<void> => {
     const seen = new Set<string>();
     for (const sub of all) {
@@ -125,13 +139,19 @@ export function createSubscriptionManager(ctx: CoreContext, declarative: readonl
         log.warn(`${what}: subscribing to topic ${sub.topic} is not allowed for app id ${ctx.appId}; ignored`);
         continue;
       }
-      if (sub.bulkSubscribe) log.info(`${what} asks for bulkSubscribe; Pillion delivers its events one at a time`);
       seen.add(key);
+      const bulk = sub.bulkSubscribe && createBulkHandler(sub, sub.bulkSubscribe, bulkDeps);
       try {
-        const handleOne = await pubsub.subscribe(sub.topic, (msg) => handle(sub, msg), sub.metadata);
-        subs.push({ sub, handle: handleOne });
-        log.info(`Subscribed to topic ${sub.topic} on pubsub ${sub.pubsubName} (${sub.kind}, routes: ${sub.rules.map((r) => r.path || '""').join(', ')})`);
+        const handleOne = bulk
+          // The component may hand over a whole batch before the first message's result is known.
+          ? await pubsub.subscribe(sub.topic, bulk.handler, sub.metadata, { maxInFlight: sub.bulkSubscribe!.maxMessagesCount })
+          : await pubsub.subscribe(sub.topic, (msg) => handle(sub, msg), sub.metadata);
+        subs.push({ sub, handle: handleOne, bulk });
+        if (closing.signal.aborted) bulk?.close(); // stop() began while this subscribed
+        const how = sub.bulkSubscribe ? `, bulk: up to ${sub.bulkSubscribe.maxMessagesCount} events or ${sub.bulkSubscribe.maxAwaitDurationMs} ms` : '';
+        log.info(`Subscribed to topic ${sub.topic} on pubsub ${sub.pubsubName} (${sub.kind}, routes: ${sub.rules.map((r) => r.path || '""').join(', ')}${how})`);
       } catch (err) {
+        bulk?.close();
         log.error(`${what}: subscribing failed: ${(err as Error).message}`);
       }
     }
@@ -156,6 +176,8 @@ export function createSubscriptionManager(ctx: CoreContext, declarative: readonl
     async stop(graceMs) {
       // In-flight deliveries may finish; after graceMs their app calls are cancelled.
       closing.abort();
+      // Messages still gathering for a batch go back to their component undelivered.
+      for (const s of subs) s.bulk?.close();
       const timer = setTimeout(() => cancel.abort(), Math.max(0, graceMs));
       try {
         await started?.catch(() => {});

@@ -1,89 +1,94 @@
-// Routing-rule `match` expressions. daprd evaluates full CEL; Pillion understands the subset
-// routing rules use in practice: comparisons of an event field with a literal,
-//   event.type == "order.created"      event.data.priority != 1      event.source == 'billing'
-// joined with `&&` and `||` (`&&` binds tighter; no parentheses). Anything else is refused
-// when the subscription is read, with a message saying what is supported. Pure.
+// Routing-rule `match` expressions: CEL, as daprd evaluates them with google/cel-go, here with
+// @marcbachmann/cel-js. The one variable is `event`, a dyn holding the CloudEvent as it was
+// decoded from JSON (so `event.data` is the JSON payload and every JSON number is a double,
+// as Go's json.Unmarshal makes it). An expression is parsed and type-checked once, when the
+// subscription is read; a bad one is refused then. Evaluating it is pure.
+//
+// The CEL library is loaded only when some subscription is read (loadMatchEngine), so a
+// sidecar without subscriptions never pays for it.
+import type { Environment } from '@marcbachmann/cel-js';
 
-export type Matcher = (event: Readonly<Record<string, unknown>>) => boolean;
+/**
+ * true = the rule matches. Throws MatchEvalError when the expression cannot be evaluated.
+ * `event` is usually the CloudEvent map; daprd's bulk path for raw payloads passes a string.
+ */
+export type Matcher = (event: unknown) => boolean;
 
-type Literal = string | number | boolean | null;
-
-interface Comparison {
-  readonly path: readonly string[];
-  readonly op: '==' | '!=';
-  readonly value: Literal;
-}
-
+/** A match expression refused when the subscription is read. */
 export class MatchSyntaxError extends Error {
   constructor(expr: string, detail: string) {
-    super(`unsupported match expression ${JSON.stringify(expr)}: ${detail}; Pillion supports event.<field> == or != a string, number, true, false or null literal, joined with && and ||`);
+    super(`invalid match expression ${JSON.stringify(expr)}: ${detail}`);
     this.name = 'MatchSyntaxError';
   }
 }
 
-const COMPARISON = /^event((?:\.[A-Za-z_][A-Za-z0-9_]*)+)\s*(==|!=)\s*(.+)$/s;
-
-function literal(text: string, expr: string): Literal {
-  const t = text.trim();
-  if (t === 'true') return true;
-  if (t === 'false') return false;
-  if (t === 'null') return null;
-  if (/^-?\d+(\.\d+)?$/.test(t)) return Number(t);
-  const q = t[0];
-  if ((q === '"' || q === "'") && t.length >= 2 && t.at(-1) === q) {
-    const body = t.slice(1, -1);
-    if (body.includes(q) && !body.includes('\\')) throw new MatchSyntaxError(expr, `bad string literal ${t}`);
-    // CEL's escapes are JSON's for the common cases.
-    try {
-      return q === '"' ? (JSON.parse(t) as string) : (JSON.parse(`"${body.replaceAll('"', '\\"').replaceAll("\\'", "'")}"`) as string);
-    } catch {
-      throw new MatchSyntaxError(expr, `bad string literal ${t}`);
-    }
+/**
+ * Evaluating a match expression failed for one event (a missing key, no such overload, a
+ * result that is not a boolean). daprd does not read this as "no match": the event is not
+ * routed at all (dead-lettered or retried), so callers must not fall through to later rules.
+ */
+export class MatchEvalError extends Error {
+  constructor(expr: string, detail: string) {
+    super(`match expression ${JSON.stringify(expr)}: ${detail}`);
+    this.name = 'MatchEvalError';
   }
-  throw new MatchSyntaxError(expr, `expected a literal, got ${t}`);
 }
 
-/** Splits on an operator outside string literals. */
-function splitOutside(text: string, op: string): string[] {
-  const parts: string[] = [];
-  let quote: string | undefined;
-  let start = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quote) {
-      if (c === '\\') i++;
-      else if (c === quote) quote = undefined;
-    } else if (c === '"' || c === "'") quote = c;
-    else if (text.startsWith(op, i)) {
-      parts.push(text.slice(start, i));
-      start = i + op.length;
-      i += op.length - 1;
-    }
-  }
-  parts.push(text.slice(start));
-  return parts;
+let env: Environment | undefined;
+let loadFailure: string | undefined;
+let loading: Promise<void> | undefined;
+
+/**
+ * Loads the CEL library once; call (and await) it before compileMatch. It never rejects: a
+ * failed load makes every compileMatch refuse its expression, saying why.
+ */
+export function loadMatchEngine(): Promise<void> {
+  loading ??= import('@marcbachmann/cel-js').then(
+    (cel) => {
+      // Only `event` is declared: daprd would accept any other name and then fail every event.
+      env = new cel.Environment().registerVariable('event', 'dyn');
+    },
+    (err: unknown) => {
+      loadFailure = `the CEL library @marcbachmann/cel-js could not be loaded (${(err as Error).message})`;
+    },
+  );
+  return loading;
 }
 
-function comparison(text: string, expr: string): Comparison {
-  const m = COMPARISON.exec(text.trim());
-  if (!m) throw new MatchSyntaxError(expr, `cannot read ${JSON.stringify(text.trim())}`);
-  return { path: m[1]!.slice(1).split('.'), op: m[2] as '==' | '!=', value: literal(m[3]!, expr) };
+interface CelError {
+  readonly summary?: string;
+  readonly message: string;
+  readonly range?: { readonly start: number };
 }
 
-function valueAt(event: Readonly<Record<string, unknown>>, path: readonly string[]): unknown {
-  let v: unknown = event;
-  for (const p of path) v = v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>)[p] : undefined;
-  return v;
+/** The library's one-line summary and where in the expression, without its multi-line excerpt. */
+function oneLine(err: unknown): string {
+  const e = err as CelError;
+  const summary = e.summary ?? e.message.split('\n')[0] ?? String(err);
+  return e.range ? `${summary} (at character ${e.range.start + 1})` : summary;
 }
 
-function test(c: Comparison, event: Readonly<Record<string, unknown>>): boolean {
-  const equal = valueAt(event, c.path) === c.value;
-  return c.op === '==' ? equal : !equal;
-}
-
-/** Compiles `expr`, or throws MatchSyntaxError. */
+/** Compiles `expr` (CEL), or throws MatchSyntaxError. loadMatchEngine() must have resolved. */
 export function compileMatch(expr: string): Matcher {
-  if (expr.includes('(') && !/["']/.test(expr)) throw new MatchSyntaxError(expr, 'parentheses and functions are not supported');
-  const any = splitOutside(expr, '||').map((alt) => splitOutside(alt, '&&').map((c) => comparison(c, expr)));
-  return (event) => any.some((all) => all.every((c) => test(c, event)));
+  if (!env) throw new MatchSyntaxError(expr, loadFailure ?? 'the CEL library is not loaded (loadMatchEngine was not awaited)');
+  let program: ReturnType<Environment['parse']>;
+  try {
+    program = env.parse(expr);
+  } catch (err) {
+    throw new MatchSyntaxError(expr, oneLine(err));
+  }
+  const checked = program.check();
+  if (!checked.valid) throw new MatchSyntaxError(expr, oneLine(checked.error));
+  // daprd only finds this out per event, failing every one; a static non-boolean can never match.
+  if (checked.type !== 'bool' && checked.type !== 'dyn') throw new MatchSyntaxError(expr, `the result is of type ${checked.type}, not bool`);
+  return (event) => {
+    let out: unknown;
+    try {
+      out = program({ event });
+    } catch (err) {
+      throw new MatchEvalError(expr, oneLine(err));
+    }
+    if (typeof out !== 'boolean') throw new MatchEvalError(expr, 'the result of the match expression was not a boolean');
+    return out;
+  };
 }

@@ -4,7 +4,7 @@
 // out. An entry without any route is skipped with a problem line, as daprd does.
 import { fromBinary } from '@bufbuild/protobuf';
 import { ListTopicSubscriptionsResponseSchema } from '../gen/dapr/proto/runtime/v1/appcallback_pb.js';
-import { buildRules, type Subscription } from './subscription.js';
+import { buildRules, bulkSettings, type BulkSettings, type Subscription } from './subscription.js';
 
 export interface Parsed {
   readonly subscriptions: Subscription[];
@@ -21,8 +21,24 @@ function stringMap(v: unknown): Record<string, string> {
   return out;
 }
 
+const INT32_MAX = 2 ** 31 - 1;
+
+/** `bulkSubscribe: {enabled, maxMessagesCount, maxAwaitDurationMs}`; daprd refuses the whole
+ * answer over a limit that is not an int32, Pillion takes the default and says so. */
+function httpBulk(v: unknown, topic: string, problems: string[]): BulkSettings | undefined {
+  if (!isRecord(v)) return undefined;
+  const int = (k: 'maxMessagesCount' | 'maxAwaitDurationMs'): number | undefined => {
+    const x = v[k];
+    if (x === undefined || x === null) return undefined;
+    if (typeof x === 'number' && Number.isInteger(x) && Math.abs(x) <= INT32_MAX) return x;
+    problems.push(`GET /dapr/subscribe: topic ${JSON.stringify(topic)}: bulkSubscribe.${k} is not a whole number (${JSON.stringify(x)}); the default is used`);
+    return undefined;
+  };
+  return bulkSettings({ enabled: v.enabled === true, maxMessagesCount: int('maxMessagesCount'), maxAwaitDurationMs: int('maxAwaitDurationMs') });
+}
+
 function entry(
-  source: string, pubsubName: string, topic: string, metadata: Record<string, string>, deadLetterTopic: string, bulk: boolean,
+  source: string, pubsubName: string, topic: string, metadata: Record<string, string>, deadLetterTopic: string, bulk: BulkSettings | undefined,
   rules: ReadonlyArray<{ match?: string; path?: string }>, defaultPath: string, route: string, problems: string[],
 ): Subscription | undefined {
   const what = `subscription to topic ${JSON.stringify(topic)} of pubsub ${JSON.stringify(pubsubName)} from ${source}`;
@@ -65,7 +81,7 @@ export function parseHttpSubscriptions(body: Uint8Array): Parsed {
     const rules = Array.isArray(routes.rules) ? routes.rules.filter(isRecord).map((r) => ({ match: str(r.match), path: str(r.path) })) : [];
     const s = entry(
       'GET /dapr/subscribe', str(item.pubsubname), str(item.topic), stringMap(item.metadata), str(item.deadLetterTopic),
-      isRecord(item.bulkSubscribe) && item.bulkSubscribe.enabled === true, rules, str(routes.default), str(item.route), problems,
+      httpBulk(item.bulkSubscribe, str(item.topic), problems), rules, str(routes.default), str(item.route), problems,
     );
     if (s) subscriptions.push(s);
   }
@@ -82,7 +98,7 @@ export function parseGrpcSubscriptions(message: Uint8Array): Parsed {
     // daprd: a gRPC subscription without any route still receives events (path "").
     const noRoute = rules.length === 0 && !t.routes?.default;
     const s = entry(
-      'ListTopicSubscriptions', t.pubsubName, t.topic, { ...t.metadata }, t.deadLetterTopic, t.bulkSubscribe?.enabled === true,
+      'ListTopicSubscriptions', t.pubsubName, t.topic, { ...t.metadata }, t.deadLetterTopic, bulkSettings(t.bulkSubscribe),
       noRoute ? [{ match: '', path: '' }] : rules, t.routes?.default ?? '', '', problems,
     );
     if (s) subscriptions.push(s);

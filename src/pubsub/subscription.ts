@@ -23,8 +23,26 @@ export interface Subscription {
   readonly kind: SubscriptionKind;
   /** where it was declared, for log lines */
   readonly source: string;
-  /** the app asked for bulk delivery (Pillion delivers one event at a time and says so) */
-  readonly bulkSubscribe: boolean;
+  /** bulk delivery (daprd's bulkSubscribe): events gathered into one call; undefined = one at a time */
+  readonly bulkSubscribe: BulkSettings | undefined;
+}
+
+/** When a gathered batch is delivered: at maxMessagesCount events, or maxAwaitDurationMs after its first. */
+export interface BulkSettings {
+  readonly maxMessagesCount: number;
+  readonly maxAwaitDurationMs: number;
+}
+
+export const BULK_DEFAULTS: BulkSettings = Object.freeze({ maxMessagesCount: 100, maxAwaitDurationMs: 1000 });
+
+/** daprd's reading of `bulkSubscribe`: only `enabled: true` turns it on; a limit that is unset or not positive takes its default. */
+export function bulkSettings(b: { enabled?: boolean; maxMessagesCount?: number; maxAwaitDurationMs?: number } | undefined | null): BulkSettings | undefined {
+  if (b?.enabled !== true) return undefined;
+  const positive = (v: number | undefined, fallback: number): number => (v !== undefined && Number.isInteger(v) && v > 0 ? v : fallback);
+  return {
+    maxMessagesCount: positive(b.maxMessagesCount, BULK_DEFAULTS.maxMessagesCount),
+    maxAwaitDurationMs: positive(b.maxAwaitDurationMs, BULK_DEFAULTS.maxAwaitDurationMs),
+  };
 }
 
 /** Rules from `routes: {rules, default}` or a single `route` (v1 form); throws on a bad match. */

@@ -79,6 +79,11 @@ for (const appProto of PROTOCOLS) {
         assert.ok(!res2.error, `publish failed: ${JSON.stringify(res2.error)}`);
         const note = await eventually(() => received.find((r) => r.topic === 'notes' && String(r.data).includes(marker)), 'the text event');
         assert.equal(note.data, `plain ${marker}`);
+        // publishBulk: over HTTP the SDK names the field `entryID`, which daprd (Go's
+        // case-insensitive JSON decoding) accepts; so must Pillion.
+        const bulk = await client.pubsub.publishBulk('pubsub', 'orders', [{ id: `${marker}-b1` }, { id: `${marker}-b2` }]);
+        assert.deepEqual(bulk.failedMessages, [], `bulk publish failed: ${JSON.stringify(bulk)}`);
+        for (const n of ['b1', 'b2']) await eventually(() => received.find((r) => JSON.stringify(r.data).includes(`${marker}-${n}`)), `bulk entry ${n}`);
       });
     }
 

@@ -10,7 +10,7 @@ import {
 import type { CoreContext } from '../../core/context.js';
 import { BulkPublishError, bulkPublishEvent, publishEvent, type IncomingTrace } from '../../core/pubsub.js';
 import { isBinaryContentType, isCloudEventContentType, isJsonContentType, isStringContentType } from '../../core/pubsub-cloudevents.js';
-import { goJsonMarshal } from '../../core/go-json.js';
+import { goJsonField, goJsonMarshal } from '../../core/go-json.js';
 import { DaprError } from '../../errors/table.js';
 import { isRecord, queryMetadata, stringMap } from './request-helpers.js';
 import { json, NO_CONTENT, type HttpMethod, type HttpRequest, type RouteDef } from './types.js';
@@ -53,18 +53,21 @@ function bulkEntries(req: HttpRequest, pubsub: string, topic: string) {
   }
   return parsed.map((e: unknown, i) => {
     if (!isRecord(e)) throw new DaprError('ERR_PUBSUB_EVENTS_SER', `error when unmarshaling the request for topic ${topic} pubsub ${pubsub}: entry ${i} is not an object`);
-    const contentType = typeof e.contentType === 'string' ? e.contentType : '';
+    // Field names as Go decodes them: case-insensitive (the JS SDK sends `entryID`).
+    const field = (name: string): unknown => goJsonField(e, name);
+    const ct = field('contentType');
+    const contentType = typeof ct === 'string' ? ct : '';
     let event: Uint8Array;
     try {
-      event = eventToBytes(e.event, contentType);
+      event = eventToBytes(field('event'), contentType);
     } catch (err) {
       throw new DaprError('ERR_PUBSUB_EVENTS_SER', `error when marshalling cloud event envelope for topic ${topic} pubsub ${pubsub}: ${(err as Error).message}`);
     }
     return create(BulkPublishRequestEntrySchema, {
-      entryId: typeof e.entryId === 'string' ? e.entryId : '',
+      entryId: typeof field('entryId') === 'string' ? (field('entryId') as string) : '',
       event,
       contentType,
-      metadata: stringMap(e.metadata, `[${i}].metadata`),
+      metadata: stringMap(field('metadata'), `[${i}].metadata`),
     });
   });
 }
