@@ -1,9 +1,11 @@
 // App channel to an HTTP app over HTTP/2 cleartext with prior knowledge (--app-protocol h2c),
 // as daprd's http2.Transport{AllowHTTP} does: the same HTTP requests as the HTTP/1.1 channel,
 // multiplexed on one connection. HTTP/2 forbids connection-specific headers, so those are left
-// out, and `host` travels as :authority.
+// out, and `host` travels as :authority. Invocation streams both bodies (invokeStreaming), as
+// the HTTP/1.1 channel does; HTTP/2 flow control carries the backpressure.
 import http2 from 'node:http2';
-import { abortFailure, AppChannelError, connectFailure, type AppChannel, type AppRequest, type AppResponse } from './channel.js';
+import { pipeline, Transform } from 'node:stream';
+import { abortFailure, AppChannelError, connectFailure, STREAM_ABOVE_BYTES, type AppChannel, type AppRequest, type AppResponse, type StreamedAppResponse } from './channel.js';
 import { responseHeaders } from './http-channel.js';
 import { sessionSource, type SessionSource } from './h2-session.js';
 
@@ -23,6 +25,7 @@ export function createH2cChannel(o: H2cChannelOptions): AppChannel {
     protocol: 'http',
     close: () => sessions.destroy(),
     invoke: (req) => call(sessions, o, req),
+    invokeStreaming: (req) => callStreaming(sessions, o, req),
   };
 }
 
@@ -97,5 +100,112 @@ function call(sessions: SessionSource, o: H2cChannelOptions, req: AppRequest): P
       resolve({ status, headers, body: Buffer.concat(chunks, size) });
     }));
     if (req.body.length) stream.end(req.body);
+  });
+}
+
+/** The request's stream to the app; a failure to open it names Node's code only (its message
+ * may quote a header value, i.e. the app token). */
+function open(sessions: SessionSource, req: AppRequest, endStream: boolean, signal: AbortSignal): http2.ClientHttp2Stream {
+  try {
+    return sessions.get().request(h2RequestHeaders(req), { endStream, signal });
+  } catch (err) {
+    throw new AppChannelError('failed', `the call to the app failed (${(err as NodeJS.ErrnoException).code ?? 'the request could not be made'})`);
+  }
+}
+
+/**
+ * Like call(), but nothing is held whole: the caller's body (req.bodyStream) is piped to the
+ * app as it arrives, and the call resolves once the answer's head is in, with the app's body
+ * as a stream (a paused stream stops the app through HTTP/2 flow control). An answer declaring
+ * at most STREAM_ABOVE_BYTES comes back whole. --max-body-size still caps the answer: a
+ * declared length above it fails the call, a body growing past it is cut off.
+ */
+function callStreaming(sessions: SessionSource, o: H2cChannelOptions, req: AppRequest): Promise<AppResponse | StreamedAppResponse> {
+  return new Promise((resolve, reject) => {
+    if (req.signal?.aborted) return reject(abortFailure(req.signal));
+    const source = req.bodyStream;
+    let settled = false;
+    let body: Transform | undefined;
+    let complete = false;
+    // Before the answer's head: reject the call. After: fail its body stream, unless all of
+    // it is in (a late error, e.g. the rest of the request meeting a closed stream, is moot).
+    const fail = (e: Error): void => {
+      if (!settled) {
+        settled = true;
+        req.signal?.removeEventListener('abort', onAbort);
+        reject(e);
+      } else if (!complete) {
+        body?.destroy(e);
+      }
+    };
+    const done = (value: AppResponse | StreamedAppResponse): void => {
+      settled = true;
+      resolve(value);
+    };
+    // Cancelling through the request's own signal resets the stream (RST_STREAM CANCEL) and
+    // nothing else: stream.close() would first end a body still being sent (END_STREAM), and
+    // the app would take a cut-off upload for a complete one.
+    const cancelling = new AbortController();
+    let stream: http2.ClientHttp2Stream;
+    try {
+      stream = open(sessions, req, !source && req.body.length === 0, cancelling.signal);
+    } catch (err) {
+      return reject(err);
+    }
+    const cancel = (): void => void (stream.closed || stream.destroyed || cancelling.abort());
+    const onAbort = (): void => {
+      fail(abortFailure(req.signal!));
+      cancel();
+    };
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+    stream.on('error', (err: NodeJS.ErrnoException) => fail(connectFailure(err)));
+    stream.on('response', (h) => {
+      if (settled) return cancel();
+      const status = Number(h[':status'] ?? 0);
+      const headers = responseHeaders(rawOf(h));
+      const declared = h['content-length'] === undefined ? undefined : Number(h['content-length']);
+      if (declared !== undefined && declared > o.maxResponseBytes) {
+        fail(new AppChannelError('failed', `the app's answer is larger than ${o.maxResponseBytes} bytes`));
+        return cancel();
+      }
+      if (declared !== undefined && declared <= STREAM_ABOVE_BYTES) {
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => {
+          if (settled) return;
+          req.signal?.removeEventListener('abort', onAbort);
+          done({ status, headers, body: Buffer.concat(chunks) });
+        });
+        return;
+      }
+      let size = 0;
+      body = new Transform({
+        transform(chunk: Buffer, _enc, next) {
+          size += chunk.length;
+          if (size > o.maxResponseBytes) return next(new AppChannelError('failed', `the app's answer is larger than ${o.maxResponseBytes} bytes`));
+          next(null, chunk);
+        },
+      });
+      // Destroying the body (the caller went away) cancels the app's stream with it.
+      pipeline(stream, body, (err) => {
+        req.signal?.removeEventListener('abort', onAbort);
+        complete = !err;
+        if (!stream.readableEnded) cancel();
+      });
+      done({ status, headers, body, length: Number.isInteger(declared) ? declared : undefined });
+    });
+    stream.on('close', () => {
+      if (!settled) fail(new AppChannelError('failed', 'the app closed the stream without answering'));
+    });
+    if (!source) {
+      if (req.body.length) stream.end(req.body);
+      return;
+    }
+    // The caller's body failing (too large, connection lost) ends the call with that error.
+    source.once('error', (err) => {
+      fail(err);
+      cancel();
+    });
+    source.pipe(stream);
   });
 }

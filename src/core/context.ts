@@ -2,7 +2,7 @@
 // protocol-independent: requests and responses are typed like Dapr's protobuf messages, so
 // the gRPC adapter passes them straight through and the HTTP adapter maps URL/JSON to them.
 import type { Binding, PubSub, SecretStore, StateStore } from '../components/types.js';
-import type { AppChannel, AppRequest, AppResponse } from '../appchannel/channel.js';
+import type { AppChannel, AppRequest, AppResponse, StreamedAppResponse } from '../appchannel/channel.js';
 import type { ClientHttp2Stream, OutgoingHttpHeaders } from 'node:http2';
 
 export interface ComponentInfo {
@@ -87,6 +87,9 @@ export interface RemoteInvocation {
   isOwnApp(target: string): boolean;
   /** calls `target`'s sidecar; the request's headers are already free of tokens and identities */
   invoke(target: string, req: AppRequest): Promise<AppResponse>;
+  /** the same with the body (`req.bodyStream`, else `req.body`) and the answer relayed as they
+   * flow (CallLocalStream) */
+  invokeStreaming?(target: string, req: AppRequest): Promise<AppResponse | StreamedAppResponse>;
   /** a raw gRPC stream through `target`'s sidecar to its gRPC app (transparent proxying) */
   openStream(target: string, headers: OutgoingHttpHeaders, signal?: AbortSignal): Promise<ClientHttp2Stream>;
 }

@@ -67,32 +67,49 @@ export interface BodyStream {
 
 /**
  * invokeMethod with the body and the answer relayed as they flow, where the path allows it:
- * the own app over HTTP/1.1 (`invokeStreaming`). Every other path — another app's sidecar
- * (unary CallLocal), gRPC and h2c apps — reads the body whole (still limited by the stream)
+ * the own app over HTTP/1.1 or h2c (the channel's `invokeStreaming`), and another app through
+ * its sidecar (CallLocalStream). A gRPC app reads the body whole (still limited by the stream)
  * and answers buffered, as before.
  */
 export async function invokeMethodStreamed(ctx: CoreContext, call: InvokeCall, body: BodyStream | undefined): Promise<AppResponse | StreamedAppResponse> {
-  const own = call.appId === ctx.appId || ctx.remote?.isOwnApp(call.appId) === true;
-  const channel = own ? ctx.invocation.channel() : undefined;
-  if (channel?.invokeStreaming) {
-    const ready = readyChannel(ctx, call);
-    try {
-      return await ready.invokeStreaming!({
-        verb: call.verb,
-        method: call.method,
-        query: call.query,
-        headers: appHeaders(ctx, call.headers, ctx.appId),
-        body: call.body,
-        bodyStream: body?.stream,
-        bodyLength: body?.length,
-        signal: call.signal,
-        timeoutMs: call.timeoutMs,
-      });
-    } catch (err) {
-      throw channelFailure(err, call.appId);
-    }
+  if (call.appId === ctx.appId || ctx.remote?.isOwnApp(call.appId)) {
+    return invokeLocalStreamed(ctx, call, body, { appId: ctx.appId, namespace: ctx.invocation.namespace });
   }
-  return invokeMethod(ctx, body ? { ...call, body: await collect(body.stream) } : call);
+  if (!ctx.remote?.invokeStreaming) return invokeMethod(ctx, body ? { ...call, body: await collect(body.stream) } : call);
+  // Never to another sidecar: the caller's API token, this sidecar's app token, identities.
+  return ctx.remote.invokeStreaming(call.appId, {
+    verb: call.verb,
+    method: call.method,
+    query: call.query,
+    headers: forwardable(ctx, call.headers),
+    body: call.body,
+    bodyStream: body?.stream,
+    bodyLength: body?.length,
+    signal: call.signal,
+    timeoutMs: call.timeoutMs,
+  });
+}
+
+/** invokeLocal with the body and the answer relayed as they flow where the channel can (HTTP
+ * and h2c apps); otherwise (gRPC apps) the body is read whole first. */
+export async function invokeLocalStreamed(ctx: CoreContext, call: InvokeCall, body: BodyStream | undefined, caller: Caller): Promise<AppResponse | StreamedAppResponse> {
+  const channel = readyChannel(ctx, call);
+  if (!channel.invokeStreaming) return invokeLocal(ctx, body ? { ...call, body: await collect(body.stream) } : call, caller);
+  try {
+    return await channel.invokeStreaming({
+      verb: call.verb,
+      method: call.method,
+      query: call.query,
+      headers: appHeaders(ctx, call.headers, ctx.appId, caller),
+      body: call.body,
+      bodyStream: body?.stream,
+      bodyLength: body?.length,
+      signal: call.signal,
+      timeoutMs: call.timeoutMs,
+    });
+  } catch (err) {
+    throw channelFailure(err, call.appId);
+  }
 }
 
 function collect(stream: Readable): Promise<Buffer> {

@@ -1,19 +1,22 @@
 // The caller side of the internal connection: mutual-TLS HTTP/2 sessions to other sidecars'
-// internal servers (one per address and expected identity, reused), a unary CallLocal, and
-// raw streams for transparent gRPC proxying. The server's certificate must name exactly the
-// app we meant to reach (its SPIFFE ID), so a stale registry row or a port taken over by
-// another sidecar can never route a call to the wrong app.
+// internal servers (one per address and expected identity, reused), a unary CallLocal, the
+// streamed CallLocalStream (call-local-stream.ts), and raw streams for transparent gRPC
+// proxying. The server's certificate must name exactly the app we meant to reach (its SPIFFE
+// ID), so a stale registry row or a port taken over by another sidecar can never route a call
+// to the wrong app.
 import http2 from 'node:http2';
 import type { PeerCertificate } from 'node:tls';
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
-import { anyUnpack } from '@bufbuild/protobuf/wkt';
 import { encodeFrame, FrameDecoder } from '../api/grpc/framing.js';
 import { InternalInvokeRequestSchema, InternalInvokeResponseSchema, type InternalInvokeRequest, type InternalInvokeResponse } from '../gen/dapr/proto/internals/v1/service_invocation_pb.js';
-import { StatusSchema } from '../gen/google/rpc/status_pb.js';
-import { ErrorInfoSchema } from '../gen/google/rpc/error_details_pb.js';
 import type { InvokeTarget, ResolvedAddress } from './resolver.js';
 import { identityOf, spiffeId } from './spiffe.js';
 import { h2Connect } from '../appchannel/h2-connect.js';
+import type { Readable } from 'node:stream';
+import { CALL_LOCAL_STREAM_PATH, callLocalStream, type StreamCallOptions, type StreamedAnswer } from './call-local-stream.js';
+import { aborted, connectionError, RemoteConnectionError, statusError } from './errors.js';
+
+export { aborted, connectionError, RemoteConnectionError, RemoteStatusError, statusError, type RemoteFailure } from './errors.js';
 
 export const CALL_LOCAL_PATH = '/dapr.proto.internals.v1.ServiceInvocation/CallLocal';
 
@@ -21,24 +24,6 @@ export interface ClientCredentials {
   readonly ca: string;
   readonly cert: string;
   readonly key: string;
-}
-
-export type RemoteFailure = 'unreachable' | 'identity' | 'failed' | 'cancelled' | 'timeout';
-
-/** The remote sidecar could not be reached or talked to; never carries a token. */
-export class RemoteConnectionError extends Error {
-  constructor(readonly kind: RemoteFailure, message: string) {
-    super(message);
-    this.name = 'RemoteConnectionError';
-  }
-}
-
-/** The remote sidecar answered CallLocal with a non-OK gRPC status. */
-export class RemoteStatusError extends Error {
-  constructor(readonly code: number, message: string, readonly reason?: string) {
-    super(message);
-    this.name = 'RemoteStatusError';
-  }
 }
 
 export class InternalClient {
@@ -133,6 +118,23 @@ export class InternalClient {
     });
   }
 
+  /** CallLocalStream: the request body and the answer flow as they arrive (call-local-stream.ts). */
+  callLocalStream(addr: ResolvedAddress, target: InvokeTarget, head: InternalInvokeRequest, body: Uint8Array | Readable, o: Omit<StreamCallOptions, 'maxMessageBytes' | 'cancel'> & { timeoutMs?: number }): Promise<StreamedAnswer> {
+    if (o.signal?.aborted) return Promise.reject(aborted(o.signal));
+    const headers: http2.OutgoingHttpHeaders = { ':method': 'POST', ':path': CALL_LOCAL_STREAM_PATH, 'content-type': 'application/grpc', te: 'trailers' };
+    if (o.timeoutMs && o.timeoutMs > 0) headers['grpc-timeout'] = `${Math.ceil(o.timeoutMs)}m`;
+    // Cancelled through the request's signal: a reset without ending the body first (see
+    // StreamCallOptions.cancel).
+    const cancelling = new AbortController();
+    let stream: http2.ClientHttp2Stream;
+    try {
+      stream = this.session(addr, target).request(headers, { signal: cancelling.signal });
+    } catch (err) {
+      return Promise.reject(new RemoteConnectionError('failed', `the call to the remote sidecar failed (${(err as Error).message})`));
+    }
+    return callLocalStream(stream, head, body, { ...o, maxMessageBytes: this.maxMessageBytes, cancel: () => cancelling.abort() });
+  }
+
   /** A raw stream to the remote sidecar (transparent proxying; the caller owns it). */
   openStream(addr: ResolvedAddress, target: InvokeTarget, headers: http2.OutgoingHttpHeaders): http2.ClientHttp2Stream {
     return this.session(addr, target).request(headers);
@@ -142,46 +144,4 @@ export class InternalClient {
     for (const s of this.sessions.values()) s.destroy();
     this.sessions.clear();
   }
-}
-
-function aborted(signal: AbortSignal): RemoteConnectionError {
-  const timedOut = (signal.reason as Error | undefined)?.name === 'TimeoutError';
-  return timedOut
-    ? new RemoteConnectionError('timeout', 'the remote app did not answer in time')
-    : new RemoteConnectionError('cancelled', 'the call was cancelled by the caller');
-}
-
-/** Socket and TLS failures, as the caller is told about them. */
-export function connectionError(err: NodeJS.ErrnoException): RemoteConnectionError {
-  // A failed connect reaches the stream as a cancel whose cause is the socket error.
-  const cause = err.code === 'ERR_HTTP2_STREAM_CANCEL' ? (err.cause as NodeJS.ErrnoException | undefined) : undefined;
-  const e = cause ?? err;
-  const code = e.code ?? '';
-  if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENOTFOUND' || code === 'ETIMEDOUT') {
-    return new RemoteConnectionError('unreachable', `the remote sidecar is not reachable (${code})`);
-  }
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || /is not spiffe:/.test(e.message) || code.startsWith('ERR_SSL') || /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) {
-    return new RemoteConnectionError('identity', `the remote sidecar did not prove its identity (${e.message})`);
-  }
-  return new RemoteConnectionError('failed', `the call to the remote sidecar failed (${code || e.message})`);
-}
-
-function statusError(t: http2.IncomingHttpHeaders): RemoteStatusError {
-  const code = Number(t['grpc-status']);
-  let message = String(t['grpc-message'] ?? '');
-  try {
-    message = decodeURIComponent(message);
-  } catch {
-    // keep it as sent
-  }
-  let reason: string | undefined;
-  const bin = t['grpc-status-details-bin'];
-  if (typeof bin === 'string') {
-    try {
-      for (const d of fromBinary(StatusSchema, Buffer.from(bin, 'base64')).details) reason = anyUnpack(d, ErrorInfoSchema)?.reason ?? reason;
-    } catch {
-      // undecodable details: the code and message still say what happened
-    }
-  }
-  return new RemoteStatusError(code, message, reason);
 }

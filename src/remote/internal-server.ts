@@ -1,26 +1,22 @@
 // The internal server: Dapr's dapr.proto.internals.v1.ServiceInvocation on HTTP/2 over mutual
 // TLS, on --dapr-internal-grpc-port. Only a sidecar holding a certificate from this trust
 // domain's CA gets past the handshake; the app id in that certificate (not any header) is the
-// caller the own app is told about. CallLocal runs this sidecar's LOCAL invocation path (its
-// own app channel and app token); calls for other gRPC services are relayed to the own gRPC
-// app (transparent proxying from a remote sidecar).
+// caller the own app is told about. CallLocal and CallLocalStream (call-local-stream-server.ts)
+// run this sidecar's LOCAL invocation path (its own app channel and app token); calls for
+// other gRPC services are relayed to the own gRPC app (transparent proxying from a remote
+// sidecar).
 import type { Http2Session, ServerHttp2Stream } from 'node:http2';
-import { STATUS_CODES } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { create } from '@bufbuild/protobuf';
-import { AnySchema } from '@bufbuild/protobuf/wkt';
 import { GrpcServer, type CallContext, type CallObserver } from '../api/grpc/server.js';
 import { internalAppProxy } from '../api/grpc/app-proxy.js';
-import { parseGrpcTimeout } from '../api/grpc/timeout.js';
 import type { CoreContext } from '../core/context.js';
 import { invokeLocal, type Caller } from '../core/invoke.js';
-import { DaprError } from '../errors/table.js';
-import { HTTPExtension_Verb } from '../gen/dapr/proto/common/v1/common_pb.js';
 import {
-  InternalInvokeResponseSchema, ListStringValueSchema, ServiceInvocation,
-  type InternalInvokeRequest, type InternalInvokeResponse, type ListStringValue,
+  ServiceInvocation,
+  type InternalInvokeRequest, type InternalInvokeRequestStream, type InternalInvokeResponse, type InternalInvokeResponseStream,
 } from '../gen/dapr/proto/internals/v1/service_invocation_pb.js';
-import { APP_GRPC_MESSAGE, APP_GRPC_STATUS } from './invoker.js';
+import { serveCallLocalStream } from './call-local-stream-server.js';
+import { callerOf, incomingCall, responseOf } from './internal-call.js';
 import { identityOf, type SidecarIdentity } from './spiffe.js';
 
 export interface InternalServerOptions {
@@ -76,47 +72,14 @@ export function createInternalServer(o: InternalServerOptions): GrpcServer {
   });
   g.addService(ServiceInvocation, {
     callLocal: (req: InternalInvokeRequest, call: CallContext) => callLocal(o.ctx, req, call),
+    callLocalStream: (reqs: AsyncIterable<InternalInvokeRequestStream>, call: CallContext, send: (m: InternalInvokeResponseStream) => Promise<void>) =>
+      serveCallLocalStream(o.ctx, reqs, call, send),
   });
   return g;
 }
 
 async function callLocal(ctx: CoreContext, req: InternalInvokeRequest, call: CallContext): Promise<InternalInvokeResponse> {
-  const id = call.peerIdentity as SidecarIdentity | undefined;
-  if (!id) throw new DaprError('ERR_DIRECT_INVOKE', 'failed to invoke: the calling sidecar has no identity');
-  const msg = req.message;
-  const ext = msg?.httpExtension;
-  const headers: Array<[string, string]> = [];
-  for (const [k, list] of Object.entries(req.metadata)) {
-    const name = k.toLowerCase();
-    if (name.startsWith(':') || name.startsWith('grpc-') || name === 'content-type') continue;
-    for (const v of list.values) headers.push([name, v]);
-  }
-  if (msg?.contentType) headers.push(['content-type', msg.contentType]);
-  const res = await invokeLocal(ctx, {
-    appId: ctx.appId,
-    method: (msg?.method ?? '').replace(/^\/+/, ''),
-    verb: ext && ext.verb !== HTTPExtension_Verb.NONE ? HTTPExtension_Verb[ext.verb] : 'POST',
-    query: ext?.querystring ?? '',
-    headers,
-    body: msg?.data?.value ?? new Uint8Array(),
-    signal: call.signal,
-    timeoutMs: parseGrpcTimeout(call.metadata['grpc-timeout']),
-  }, { appId: id.appId, namespace: id.namespace });
-  const out: Record<string, ListStringValue> = {};
-  let contentType = '';
-  for (const [k, v] of res.headers) {
-    if (k === 'content-type') contentType = v;
-    (out[k] ??= create(ListStringValueSchema, { values: [] })).values.push(v);
-  }
-  const trailers: Record<string, ListStringValue> = {};
-  if (res.grpcStatus) {
-    trailers[APP_GRPC_STATUS] = create(ListStringValueSchema, { values: [String(res.grpcStatus.code)] });
-    trailers[APP_GRPC_MESSAGE] = create(ListStringValueSchema, { values: [res.grpcStatus.message] });
-  }
-  return create(InternalInvokeResponseSchema, {
-    status: { code: res.status, message: STATUS_CODES[res.status] ?? '' },
-    headers: out,
-    trailers,
-    message: { data: create(AnySchema, { value: res.body }), contentType },
-  });
+  const caller = callerOf(call);
+  const res = await invokeLocal(ctx, incomingCall(ctx, req, call), caller);
+  return responseOf(res, res.body);
 }

@@ -46,7 +46,7 @@ export async function setupRemote(cfg: RunConfig, logger: Logger): Promise<Remot
   const client = new InternalClient(creds, authority.trustDomain, cfg.maxBodyBytes);
   const registry = cfg.mode === 'standalone' ? await Registry.open(cfg.dataDir) : undefined;
   const resolver: NameResolver = registry ? registryResolver(registry) : kubernetesResolver(cfg.internalGrpcPort);
-  const invocation = remoteInvocation({ appId: cfg.appId, namespace, resolver, client });
+  const invocation = remoteInvocation({ appId: cfg.appId, namespace, resolver, client, warn: (m) => log.warn(m) });
   log.info(`Sidecar identity spiffe://${authority.trustDomain}/ns/${namespace}/${cfg.appId} (certificate valid until ${leaf.notAfter.toISOString()})`);
 
   let server: GrpcServer | undefined;

@@ -16,7 +16,10 @@ export function encodeFrame(message: Uint8Array): Buffer {
 
 /** Incremental decoder: push chunks, get back complete messages. */
 export class FrameDecoder {
-  private buf: Buffer = Buffer.alloc(0);
+  // Received bytes not yet returned, as the chunks they came in: a large message arriving in
+  // many chunks is joined once, when it is complete, not re-copied on every chunk.
+  private chunks: Buffer[] = [];
+  private size = 0;
 
   constructor(
     private readonly maxMessageBytes: number,
@@ -24,29 +27,48 @@ export class FrameDecoder {
   ) {}
 
   push(chunk: Buffer): Uint8Array[] {
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    if (chunk.length > 0) {
+      this.chunks.push(chunk);
+      this.size += chunk.length;
+    }
     const out: Uint8Array[] = [];
-    while (this.buf.length >= 5) {
-      const len = this.buf.readUInt32BE(1);
+    while (this.size >= 5) {
+      const head = this.peek(5);
+      const len = head.readUInt32BE(1);
       if (len > this.maxMessageBytes) {
         throw new GrpcStatusError(
           GrpcCode.RESOURCE_EXHAUSTED,
           `grpc: received message larger than max (${len} vs. ${this.maxMessageBytes})`,
         );
       }
-      if (this.buf.length < 5 + len) break;
-      const compressed = this.buf[0] === 1;
-      let msg: Uint8Array = this.buf.subarray(5, 5 + len);
+      if (this.size < 5 + len) break;
+      const compressed = head[0] === 1;
+      let msg: Uint8Array = this.take(5 + len).subarray(5);
       if (compressed) msg = this.decompress(msg);
       out.push(msg);
-      this.buf = this.buf.subarray(5 + len);
     }
     return out;
   }
 
+  /** The first n buffered bytes (n <= size), joining the leading chunks if they are split. */
+  private peek(n: number): Buffer {
+    if (this.chunks[0]!.length < n) this.chunks = [Buffer.concat(this.chunks, this.size)];
+    return this.chunks[0]!;
+  }
+
+  /** Removes and returns the first n buffered bytes (n <= size). */
+  private take(n: number): Buffer {
+    const first = this.peek(n);
+    const taken = first.subarray(0, n);
+    if (first.length === n) this.chunks.shift();
+    else this.chunks[0] = first.subarray(n);
+    this.size -= n;
+    return taken;
+  }
+
   /** bytes of an incomplete frame left at end of stream */
   get pending(): number {
-    return this.buf.length;
+    return this.size;
   }
 
   private decompress(msg: Uint8Array): Uint8Array {

@@ -213,7 +213,16 @@ export class GrpcServer {
         stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
       }
       const ok = stream.write(encodeFrame(toBinary(method.output, msg as never)));
-      if (!ok) await new Promise<void>((r) => stream.once('drain', r));
+      // A stream closed while full never drains: wait for either, or the handler hangs.
+      if (!ok) {
+        await new Promise<void>((r) => {
+          const go = (): void => {
+            stream.off('drain', go).off('close', go);
+            r();
+          };
+          stream.on('drain', go).on('close', go);
+        });
+      }
     };
     const decoder = new FrameDecoder(this.opts.maxMessageBytes, headers['grpc-encoding'] as string | undefined);
     try {
@@ -285,6 +294,11 @@ function readSingle(stream: ServerHttp2Stream, decoder: FrameDecoder): Promise<U
   });
 }
 
+/** Decoded messages a streaming call may have waiting before the client is told to hold off
+ * (the stream is paused, so HTTP/2 flow control stops the client): a handler that consumes
+ * slowly (e.g. a body relayed to a slow app) keeps the server's memory bounded. */
+const READ_AHEAD_MESSAGES = 8;
+
 async function* readMany(stream: ServerHttp2Stream, decoder: FrameDecoder, schema: DescMessage): AsyncGenerator<unknown> {
   const queue: unknown[] = [];
   let ended = false;
@@ -301,6 +315,7 @@ async function* readMany(stream: ServerHttp2Stream, decoder: FrameDecoder, schem
     } catch (err) {
       failure = err;
     }
+    if (queue.length >= READ_AHEAD_MESSAGES) stream.pause();
     notify();
   });
   stream.once('end', () => {
@@ -313,7 +328,9 @@ async function* readMany(stream: ServerHttp2Stream, decoder: FrameDecoder, schem
   });
   for (;;) {
     if (queue.length) {
-      yield queue.shift();
+      const next = queue.shift();
+      if (queue.length < READ_AHEAD_MESSAGES && stream.isPaused()) stream.resume();
+      yield next;
       continue;
     }
     if (failure) throw failure;

@@ -26,5 +26,9 @@ export function limitedBody(req: IncomingMessage, limit: number): Readable {
   // The caller's connection breaking mid-body fails the stream, as readBody's promise.
   req.once('error', (err) => counter.destroy(new DaprError('ERR_BODY_READ', `failed to read request body: ${err.message}`)));
   req.once('aborted', () => counter.destroy(new DaprError('ERR_BODY_READ', 'failed to read request body: the caller closed the connection')));
+  // Whoever relays the body listens for its errors while it does; after that (the call already
+  // failed or finished) the caller going away must not be an unhandled 'error' that takes
+  // the process down.
+  counter.on('error', () => {});
   return req.pipe(counter);
 }
