@@ -4,6 +4,7 @@
 import type { Binding, PubSub, SecretStore, StateStore } from '../components/types.js';
 import type { AppChannel, AppRequest, AppResponse, StreamedAppResponse } from '../appchannel/channel.js';
 import type { ClientHttp2Stream, OutgoingHttpHeaders } from 'node:http2';
+import type { StreamSubscriber } from '../pubsub/manager.js';
 
 export interface ComponentInfo {
   readonly name: string;
@@ -45,7 +46,7 @@ export interface SubscriptionInfo {
   readonly metadata: Readonly<Record<string, string>>;
   readonly rules: ReadonlyArray<{ readonly match: string; readonly path: string }>;
   readonly deadLetterTopic: string;
-  readonly kind: 'programmatic' | 'declarative';
+  readonly kind: 'programmatic' | 'declarative' | 'streaming';
 }
 
 /** Pub/sub counters (daprd's dapr_component_pubsub_egress/ingress_count). */
@@ -109,6 +110,8 @@ export interface CoreContext {
   readonly pubsubObserver?: PubSubObserver;
   /** the active pub/sub subscriptions (empty until the app was asked for them) */
   readonly subscriptions?: () => readonly SubscriptionInfo[];
+  /** streaming subscriptions (SubscribeTopicEventsAlpha1); undefined until the manager exists */
+  readonly pubsubStreams?: () => StreamSubscriber | undefined;
   /** true once components are loaded, the servers listen and the app port answered */
   isReady(): boolean;
   /** true once the servers listen (healthz/outbound: does not wait for the app) */

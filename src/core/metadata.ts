@@ -15,6 +15,11 @@ import type { CoreContext } from './context.js';
 import { goDuration } from '../util/go-duration.js';
 
 const HTTP_PROTOCOLS = new Set(['http', 'https', 'h2c']);
+const SUBSCRIPTION_TYPES = {
+  declarative: PubsubSubscriptionType.DECLARATIVE,
+  programmatic: PubsubSubscriptionType.PROGRAMMATIC,
+  streaming: PubsubSubscriptionType.STREAMING,
+} as const;
 
 export function getMetadata(ctx: CoreContext): GetMetadataResponse {
   const { app } = ctx;
@@ -32,7 +37,7 @@ export function getMetadata(ctx: CoreContext): GetMetadataResponse {
         metadata: { ...s.metadata },
         rules: { rules: s.rules.map((r) => ({ match: r.match, path: r.path })) },
         deadLetterTopic: s.deadLetterTopic,
-        type: s.kind === 'declarative' ? PubsubSubscriptionType.DECLARATIVE : PubsubSubscriptionType.PROGRAMMATIC,
+        type: SUBSCRIPTION_TYPES[s.kind],
       }),
     ),
     // daprd always reports its version among the extended attributes

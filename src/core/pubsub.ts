@@ -49,31 +49,36 @@ export function rawPayloadOf(name: string, md: Readonly<Record<string, string>>)
   const v = metaValue(md, 'rawPayload');
   if (v === undefined) return false;
   const b = GO_BOOL[v];
-  if (b === undefined) throw new DaprError('ERR_PUBSUB_REQUEST_METADATA', `failed deserializing metadata. Error: rawPayload value must be a valid boolean: actual is '${v}'`, { pubsub: name });
+  if (b === undefined) {
+    throw new DaprError('ERR_PUBSUB_REQUEST_METADATA', `failed deserializing metadata. Error: rawPayload value must be a valid boolean: actual is '${v}'`, md, { resource: name });
+  }
   return b;
 }
 
-/** `metadata.ttlInSeconds` (or `ttl`) in ms; undefined when absent. */
-export function ttlOf(md: Readonly<Record<string, string>>): number | undefined {
+/** `metadata.ttlInSeconds` (or `ttl`) in ms; undefined when absent. `name`: the pub/sub, for the error. */
+export function ttlOf(md: Readonly<Record<string, string>>, name = ''): number | undefined {
   const v = metaValue(md, 'ttlInSeconds') ?? metaValue(md, 'ttl');
   if (v === undefined) return undefined;
   const n = /^[0-9]+$/.test(v.trim()) ? Number(v.trim()) : NaN;
   if (!Number.isSafeInteger(n) || n <= 0) {
-    throw new DaprError('ERR_PUBSUB_REQUEST_METADATA', `failed deserializing metadata. Error: ttlInSeconds must be a whole number of seconds higher than zero: actual is '${v}'`);
+    throw new DaprError('ERR_PUBSUB_REQUEST_METADATA', `failed deserializing metadata. Error: ttlInSeconds must be a whole number of seconds higher than zero: actual is '${v}'`, md, { resource: name });
   }
   return n * 1000;
 }
 
 function target(ctx: CoreContext, name: string, topic: string, md: Readonly<Record<string, string>>): Target {
-  if (!ctx.components.hasPubSub()) throw new DaprError('ERR_PUBSUB_NOT_CONFIGURED', `pubsub ${name} is not configured`);
-  if (name === '') throw new DaprError('ERR_PUBSUB_EMPTY', 'pubsub name is empty');
+  // daprd names the request's metadata in these (its gRPC API drops it for the first and third)
+  const subject = { resource: name };
+  if (!ctx.components.hasPubSub()) throw new DaprError('ERR_PUBSUB_NOT_CONFIGURED', `pubsub ${name} is not configured`, md, subject);
+  if (name === '') throw new DaprError('ERR_PUBSUB_EMPTY', 'pubsub name is empty', md, subject);
   const pubsub = ctx.components.pubsub(name);
-  if (!pubsub) throw new DaprError('ERR_PUBSUB_NOT_FOUND', `pubsub ${name} is not found`);
-  if (topic === '') throw new DaprError('ERR_TOPIC_NAME_EMPTY', `topic is empty in pubsub ${name}`);
+  if (!pubsub) throw new DaprError('ERR_PUBSUB_NOT_FOUND', `pubsub ${name} is not found`, md, subject);
+  if (topic === '') throw new DaprError('ERR_TOPIC_NAME_EMPTY', `topic is empty in pubsub ${name}`, md, subject);
   const rawPayload = rawPayloadOf(name, md);
   const rules = topicRules(ctx.components.metadataOf(name) ?? {}, ctx.appId);
   if (!topicAllowed(topic, rules, rules.publishing)) {
-    throw new DaprError('ERR_PUBSUB_FORBIDDEN', `topic ${topic} is not allowed for app id ${ctx.appId}`, { topic });
+    const msg = `topic ${topic} is not allowed for app id ${ctx.appId}`;
+    throw new DaprError('ERR_PUBSUB_FORBIDDEN', msg, { topic, error: msg }, subject);
   }
   return { pubsub, name, topic, rawPayload };
 }
@@ -87,7 +92,7 @@ function message(
     return { data, metadata: { ...md, traceid: trace.traceParent, traceparent: trace.traceParent, tracestate: trace.traceState } };
   }
   const now = Date.now();
-  const ttl = ttlOf(md);
+  const ttl = ttlOf(md, t.name);
   // Dapr enforces the TTL itself (an `expiration` the subscriber checks) unless the broker can.
   const expiresAt = ttl !== undefined && !t.pubsub.features.includes('MESSAGE_TTL') ? now + ttl : undefined;
   try {
@@ -95,7 +100,7 @@ function message(
     return { data: bytes, metadata: { ...md } };
   } catch (err) {
     if (err instanceof CloudEventError) {
-      throw new DaprError('ERR_PUBSUB_CLOUD_EVENTS_SER', 'cannot create cloudevent', { appID: ctx.appId, error: err.message });
+      throw new DaprError('ERR_PUBSUB_CLOUD_EVENTS_SER', 'cannot create cloudevent', { appID: ctx.appId, error: err.message }, { resource: t.name });
     }
     throw err;
   }
@@ -107,7 +112,8 @@ async function send(ctx: CoreContext, t: Target, m: { data: Uint8Array; metadata
     ctx.pubsubObserver?.egress(t.name, t.topic, true);
   } catch (err) {
     ctx.pubsubObserver?.egress(t.name, t.topic, false);
-    throw new DaprError('ERR_PUBSUB_PUBLISH_MESSAGE', `error when publishing to topic ${t.topic} in pubsub ${t.name}: ${(err as Error)?.message ?? String(err)}`, { topic: t.topic });
+    const detail = (err as Error)?.message ?? String(err);
+    throw new DaprError('ERR_PUBSUB_PUBLISH_MESSAGE', `error when publishing to topic ${t.topic} in pubsub ${t.name}: ${detail}`, { topic: t.topic, error: detail }, { resource: t.name });
   }
 }
 
@@ -122,9 +128,12 @@ export async function bulkPublishEvent(ctx: CoreContext, req: BulkPublishRequest
   const seen = new Set<string>();
   for (const e of req.entries) {
     if (e.entryId === '' || seen.has(e.entryId)) {
+      const error = 'entryId is duplicated or not present for entry';
       throw new DaprError(
         'ERR_PUBSUB_EVENTS_SER',
-        `error marshaling events to bytes for topic ${t.topic} pubsub ${t.name}. error: entryId is duplicated or not present for entry`,
+        `error marshaling events to bytes for topic ${t.topic} pubsub ${t.name}. error: ${error}`,
+        { appID: ctx.appId, error },
+        { resource: t.name },
       );
     }
     seen.add(e.entryId);

@@ -19,7 +19,8 @@ export function keyPrefixer(appId: string, store: string, keyPrefix: string | un
     add(key) {
       if (key === '') throw new DaprError('ERR_MALFORMED_REQUEST', 'state key must not be empty');
       if (prefix !== '' && key.includes(KEY_SEPARATOR)) {
-        throw new DaprError('ERR_MALFORMED_REQUEST', `input key/keyPrefix '${key}' can't contain '${KEY_SEPARATOR}'`);
+        // daprd's HTTP API names the key and the store (a BadRequest field violation)
+        throw new DaprError('ERR_STATE_ILLEGAL_KEY', `input key/keyPrefix '${key}' can't contain '${KEY_SEPARATOR}'`, undefined, { resource: store, field: key });
       }
       return prefix + key;
     },

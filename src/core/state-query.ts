@@ -68,8 +68,11 @@ function filter(v: unknown, where: string, depth: number): QueryFilter {
   throw new QueryError(`${where}: unknown operator "${op}" (known: ${[...COMPARISONS, 'IN', 'AND', 'OR'].join(', ')})`);
 }
 
-/** Parses Dapr's JSON query text; throws ERR_MALFORMED_REQUEST naming the problem. */
-export function parseStateQuery(text: string): StateQuery {
+/**
+ * Parses Dapr's JSON query text; throws ERR_STATE_QUERY naming the problem (daprd: 500,
+ * "state store <name> query failed: failed to parse JSON query body: …").
+ */
+export function parseStateQuery(text: string, storeName = ''): StateQuery {
   try {
     let body: unknown;
     try {
@@ -107,22 +110,25 @@ export function parseStateQuery(text: string): StateQuery {
     }
     return { filter: f, sort, limit, offset };
   } catch (err) {
-    if (err instanceof QueryError) throw new DaprError('ERR_MALFORMED_REQUEST', `failed to parse JSON query body: ${err.message}`);
+    if (err instanceof QueryError) {
+      throw new DaprError('ERR_STATE_QUERY', `state store ${storeName} query failed: failed to parse JSON query body: ${err.message}`, undefined, { resource: storeName });
+    }
     throw err;
   }
 }
 
 export async function queryState(ctx: CoreContext, req: QueryStateRequest): Promise<QueryStateResponse> {
-  const { store, keys } = resolveStore(ctx, req.storeName);
-  if (!store.query) throw new DaprError('ERR_STATE_QUERY_UNSUPPORTED', 'state store does not support querying');
-  const q = parseStateQuery(req.query);
+  const { store, keys } = resolveStore(ctx, req.storeName, false);
+  const subject = { resource: req.storeName };
+  if (!store.query) throw new DaprError('ERR_STATE_QUERY_UNSUPPORTED', 'state store does not support querying', undefined, subject);
+  const q = parseStateQuery(req.query, req.storeName);
   // The prefix of this app's keys: what `add` puts in front of any key.
   const prefix = keys.add('k').slice(0, -1);
   let res;
   try {
     res = await store.query(prefix, q);
   } catch (err) {
-    throw new DaprError('ERR_STATE_QUERY', `failed query in state store ${req.storeName}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new DaprError('ERR_STATE_QUERY', `state store ${req.storeName} query failed: ${err instanceof Error ? err.message : String(err)}`, undefined, subject);
   }
   return create(QueryStateResponseSchema, {
     results: res.items.map((it) => create(QueryStateItemSchema, { key: keys.strip(it.key), data: it.value, etag: it.etag })),

@@ -39,18 +39,23 @@ interface Resolved {
 
 const resolvedCache = new WeakMap<CoreContext, Map<string, Resolved>>();
 
-/** Finds the store (ERR_STATE_STORE_NOT_FOUND / NOT_CONFIGURED) and its key prefixer. */
-export function resolveStore(ctx: CoreContext, name: string): Resolved {
+/**
+ * Finds the store (ERR_STATE_STORE_NOT_FOUND / NOT_CONFIGURED) and its key prefixer. Those
+ * errors carry `{appID}` as daprd's HTTP state routes do; `withAppId: false` for the query API,
+ * which daprd answers from its universal API without it.
+ */
+export function resolveStore(ctx: CoreContext, name: string, withAppId = true): Resolved {
   let cache = resolvedCache.get(ctx);
   if (!cache) resolvedCache.set(ctx, (cache = new Map()));
   const hit = cache.get(name);
   if (hit) return hit;
   const store = ctx.components.state(name);
   if (!store) {
+    const meta = withAppId && ctx.appId !== '' ? { appID: ctx.appId } : undefined;
     if (!ctx.components.list().some((c) => c.type.startsWith('state.'))) {
-      throw new DaprError('ERR_STATE_STORE_NOT_CONFIGURED', `state store is not configured`);
+      throw new DaprError('ERR_STATE_STORE_NOT_CONFIGURED', `state store ${name} is not configured`, meta);
     }
-    throw new DaprError('ERR_STATE_STORE_NOT_FOUND', `state store ${name} is not found`, { appID: ctx.appId });
+    throw new DaprError('ERR_STATE_STORE_NOT_FOUND', `state store ${name} is not found`, meta);
   }
   const resolved = { store, keys: keyPrefixer(ctx.appId, name, ctx.components.metadataOf(name)?.keyPrefix) };
   cache.set(name, resolved);
@@ -137,7 +142,7 @@ export async function executeStateTransaction(ctx: CoreContext, req: ExecuteStat
     }
   });
   if (!store.features.includes('TRANSACTIONAL')) {
-    throw new DaprError('ERR_STATE_STORE_NOT_SUPPORTED', `state store ${req.storeName} doesn't support transactions`);
+    throw new DaprError('ERR_STATE_STORE_NOT_SUPPORTED', `state store ${req.storeName} doesn't support transactions`, undefined, { resource: req.storeName });
   }
   try {
     await store.transact(ops);

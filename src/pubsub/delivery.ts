@@ -14,6 +14,7 @@ import {
   TopicEventRequestSchema,
   TopicEventResponseSchema,
   TopicEventResponse_TopicEventResponseStatus as Status,
+  type TopicEventRequest,
 } from '../gen/dapr/proto/runtime/v1/appcallback_pb.js';
 import { goJsonMarshal } from '../core/go-json.js';
 import { CLOUDEVENT_CONTENT_TYPE, ceString, isCloudEventContentType, isJsonContentType, isStringContentType, type CloudEvent } from '../core/pubsub-cloudevents.js';
@@ -128,14 +129,20 @@ export function cloudEventFields(ce: CloudEvent): { id: string; source: string; 
   };
 }
 
-/** The TopicEventRequest for a gRPC app (daprd's GRPCEnvelopeFromSubscriptionMessage). */
-export function topicEventRequest(d: Delivery): Uint8Array {
-  return toBinary(TopicEventRequestSchema, create(TopicEventRequestSchema, {
+/** The TopicEventRequest for a gRPC app or a streaming subscriber (daprd's
+ * GRPCEnvelopeFromSubscriptionMessage serves both). */
+export function topicEventMessage(d: Delivery): TopicEventRequest {
+  return create(TopicEventRequestSchema, {
     ...cloudEventFields(d.cloudEvent),
     topic: d.topic,
     pubsubName: d.pubsubName,
     path: d.route,
-  }));
+  });
+}
+
+/** The same, encoded (the gRPC app channel sends bytes). */
+export function topicEventRequest(d: Delivery): Uint8Array {
+  return toBinary(TopicEventRequestSchema, topicEventMessage(d));
 }
 
 export const GRPC_UNIMPLEMENTED = 12;
@@ -160,8 +167,14 @@ export async function deliverGrpc(d: Delivery, access: AppAccess, signal?: Abort
   } catch (err) {
     return { result: 'retry', level: 'warn', detail: `the app's answer to pub/sub event ${id(d)} is not a TopicEventResponse (${(err as Error).message})` };
   }
+  return topicEventOutcome(status, id(d));
+}
+
+/** What a TopicEventResponse status means, for a gRPC app and a streaming subscriber alike
+ * (an unset status is 0, SUCCESS; an unknown one is retried). */
+export function topicEventOutcome(status: number, eventId: string): Outcome {
   if (status === Status.SUCCESS) return { result: 'success', level: 'debug', detail: '' };
-  if (status === Status.RETRY) return { result: 'retry', level: 'warn', detail: `RETRY status returned from app while processing pub/sub event ${id(d)}` };
-  if (status === Status.DROP) return { result: 'drop', level: 'warn', detail: `DROP status returned from app while processing pub/sub event ${id(d)}` };
-  return { result: 'retry', level: 'warn', detail: `unknown status returned from app while processing pub/sub event ${id(d)}, status: ${status}` };
+  if (status === Status.RETRY) return { result: 'retry', level: 'warn', detail: `RETRY status returned from app while processing pub/sub event ${eventId}` };
+  if (status === Status.DROP) return { result: 'drop', level: 'warn', detail: `DROP status returned from app while processing pub/sub event ${eventId}` };
+  return { result: 'retry', level: 'warn', detail: `unknown status returned from app while processing pub/sub event ${eventId}, status: ${status}` };
 }

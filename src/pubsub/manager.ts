@@ -5,12 +5,16 @@
 // message goes to the subscription's dead-letter topic if it has one. Stopping closes every
 // subscription and waits for deliveries in flight, up to the graceful-shutdown timeout.
 // A bulk subscription gathers its messages into batches first (bulk-subscriber.ts).
+// A streaming subscription (a client's SubscribeTopicEventsAlpha1 stream) lives as long as its
+// stream: same reading, retries, dead-letter and metrics, but delivered down the stream
+// (streaming-connection.ts) instead of to the app, so it neither needs nor waits for an app.
 import type { CoreContext } from '../core/context.js';
 import type { DeliveryResult, PubSubMessage, PubSubSubscription } from '../components/types.js';
 import { topicAllowed, topicRules } from '../core/pubsub-scopes.js';
 import { ceString } from '../core/pubsub-cloudevents.js';
 import type { Logger } from '../observability/logger.js';
-import { deliverGrpc, deliverHttp, type AppAccess, type Outcome } from './delivery.js';
+import { DaprError } from '../errors/table.js';
+import { deliverGrpc, deliverHttp, type AppAccess, type Delivery, type Outcome } from './delivery.js';
 import { fetchAppConfig, fetchSubscriptions } from './app-discovery.js';
 import { createBulkHandler, type BulkHandler } from './bulk-subscriber.js';
 import { readInbound } from './inbound.js';
@@ -23,11 +27,30 @@ export interface SubscriptionManager {
   active(): readonly Subscription[];
   /** closes every subscription; deliveries in flight get up to graceMs */
   stop(graceMs: number): Promise<void>;
+  /**
+   * A streaming subscription: subscribes on the component and delivers through `via` until
+   * the returned close(). `onStop` is called when the manager stops first (the stream should
+   * end). Throws daprd's refusal: DaprError, or a plain Error for daprd's plain errors.
+   */
+  subscribeStream(sub: Subscription, via: StreamDeliver, onStop: () => void): Promise<StreamSubscription>;
 }
+
+export interface StreamSubscription {
+  /** the stream ended: unsubscribe (waits for the component's deliveries in flight) */
+  close(): Promise<void>;
+  /** the client answered an event nobody waits for (logged, as daprd does) */
+  unexpectedAnswer(id: string): void;
+}
+
+/** What the gRPC API needs of the manager for SubscribeTopicEventsAlpha1. */
+export type StreamSubscriber = Pick<SubscriptionManager, 'subscribeStream'>;
+
+/** Sends one event to a streaming subscriber and resolves with its answer. */
+export type StreamDeliver = (d: Delivery, signal: AbortSignal) => Promise<Outcome>;
 
 export function createSubscriptionManager(ctx: CoreContext, declarative: readonly Subscription[], logger: Logger): SubscriptionManager {
   const log = logger.child({ scope: 'pillion.runtime.pubsub' });
-  const subs: Array<{ sub: Subscription; handle: PubSubSubscription; bulk?: BulkHandler }> = [];
+  const subs: Array<{ sub: Subscription; handle: PubSubSubscription; bulk?: BulkHandler; stream?: { onStop: () => void; close: () => Promise<void> } }> = [];
   // closing: no new deliveries, no more waiting (set when stop begins); cancel: calls still
   // in flight are cancelled (set when the grace period ends).
   const closing = new AbortController();
@@ -70,10 +93,14 @@ export function createSubscriptionManager(ctx: CoreContext, declarative: readonl
     if (o.detail) log[o.level](o.detail);
   };
 
-  const handle = async (sub: Subscription, msg: PubSubMessage): Promise<DeliveryResult> => {
-    await appHealthy();
-    const app = access();
-    if (closing.signal.aborted || !app) return 'retry';
+  const handle = async (sub: Subscription, msg: PubSubMessage, via?: StreamDeliver): Promise<DeliveryResult> => {
+    let deliver = via;
+    if (!deliver) {
+      await appHealthy();
+      const app = access();
+      if (app) deliver = (d, signal) => (app.channel.protocol === 'grpc' ? deliverGrpc(d, app, signal) : deliverHttp(d, app, signal));
+    }
+    if (closing.signal.aborted || !deliver) return 'retry';
     const inbound = readInbound(msg, sub, Date.now());
     if (inbound.kind === 'invalid') {
       log.error(inbound.reason);
@@ -94,7 +121,7 @@ export function createSubscriptionManager(ctx: CoreContext, declarative: readonl
       return 'success';
     }
     const delivery = { pubsubName: sub.pubsubName, topic: msg.topic, route: inbound.route, cloudEvent: inbound.cloudEvent, body: inbound.body, metadata: msg.metadata };
-    const outcome = app.channel.protocol === 'grpc' ? await deliverGrpc(delivery, app, cancel.signal) : await deliverHttp(delivery, app, cancel.signal);
+    const outcome = await deliver(delivery, cancel.signal);
     report(sub, msg.topic, outcome);
     if (outcome.result === 'drop') {
       await deadLetter(sub, msg, outcome.detail);
@@ -172,16 +199,56 @@ export function createSubscriptionManager(ctx: CoreContext, declarative: readonl
       })();
       return started;
     },
-    active: () => subs.map((s) => s.sub),
+    // daprd lists the app's subscriptions first, then the streams'.
+    active: () => [...subs.filter((s) => !s.stream), ...subs.filter((s) => s.stream)].map((s) => s.sub),
+    async subscribeStream(sub, via, onStop) {
+      // daprd's quirky answer for a subscriber that is shutting down
+      // (daprd: apierrors.PubSub("").WithMetadata(nil): no metadata, no pubsub named)
+      if (closing.signal.aborted) throw new DaprError('ERR_PUBSUB_REQUEST_METADATA', 'failed deserializing metadata. Error: subscriber is closed', undefined, { resource: '' });
+      const pubsub = ctx.components.pubsub(sub.pubsubName);
+      if (!pubsub) throw new DaprError('ERR_PUBSUB_NOT_FOUND', `pubsub ${sub.pubsubName} is not found`, undefined, { resource: sub.pubsubName });
+      const failed = (why: string): Error => new Error(`failed to create subscription for ${sub.pubsubName}: ${why}`);
+      const rules = topicRules(ctx.components.metadataOf(sub.pubsubName) ?? {}, ctx.appId);
+      if (!topicAllowed(sub.topic, rules, rules.subscription)) throw failed(`subscription to topic '${sub.topic}' on pubsub '${sub.pubsubName}' is not allowed`);
+      let handleOne: PubSubSubscription;
+      try {
+        handleOne = await pubsub.subscribe(sub.topic, (msg) => handle(sub, msg, via), sub.metadata);
+      } catch (err) {
+        throw failed(`failed to subscribe to topic ${sub.topic}: ${(err as Error).message}`);
+      }
+      let closed: Promise<void> | undefined;
+      const entry = {
+        sub,
+        handle: handleOne,
+        stream: {
+          onStop,
+          close: () => (closed ??= (async () => {
+            const i = subs.indexOf(entry);
+            if (i >= 0) subs.splice(i, 1);
+            await handleOne.close();
+            log.info(`Unsubscribed from pubsub '${sub.pubsubName}' topic '${sub.topic}' (${sub.source})`);
+          })()),
+        },
+      };
+      subs.push(entry);
+      log.info(`Subscribing to pubsub '${sub.pubsubName}' topic '${sub.topic}' (${sub.source})`);
+      if (closing.signal.aborted) onStop(); // stop() began while this subscribed
+      return {
+        close: entry.stream.close,
+        unexpectedAnswer: (id) => log.error(`no client stream expecting publish response for id ${id} (${sub.source})`),
+      };
+    },
     async stop(graceMs) {
       // In-flight deliveries may finish; after graceMs their app calls are cancelled.
       closing.abort();
+      // Streams end (their events in flight become retries); their subscriptions close below.
+      for (const s of [...subs]) s.stream?.onStop();
       // Messages still gathering for a batch go back to their component undelivered.
       for (const s of subs) s.bulk?.close();
       const timer = setTimeout(() => cancel.abort(), Math.max(0, graceMs));
       try {
         await started?.catch(() => {});
-        await Promise.all(subs.map((s) => s.handle.close()));
+        await Promise.all([...subs].map((s) => s.stream?.close() ?? s.handle.close()));
       } finally {
         clearTimeout(timer);
         cancel.abort();

@@ -11,7 +11,8 @@ export interface Rule {
   readonly path: string;
 }
 
-export type SubscriptionKind = 'programmatic' | 'declarative';
+/** streaming: a client's SubscribeTopicEventsAlpha1 stream, for as long as the stream lives */
+export type SubscriptionKind = 'programmatic' | 'declarative' | 'streaming';
 
 export interface Subscription {
   readonly pubsubName: string;

@@ -3,6 +3,7 @@ import type { LoadedComponent } from '../components/instances.js';
 import { ComponentStore } from '../components/instances.js';
 import type { RunConfig } from '../config/run-config.js';
 import type { AppInvocation, CoreContext, PubSubObserver, RemoteInvocation, SubscriptionInfo } from '../core/context.js';
+import type { StreamSubscriber } from '../pubsub/manager.js';
 import { VERSION } from '../version.js';
 
 export interface RuntimeState {
@@ -14,6 +15,8 @@ export interface RuntimeState {
   pubsubObserver?: PubSubObserver;
   /** the subscription manager's active list, once it exists */
   subscriptions?: () => readonly SubscriptionInfo[];
+  /** the subscription manager, for streaming subscriptions */
+  pubsubStreams?: StreamSubscriber;
 }
 
 export function buildCoreContext(cfg: RunConfig, loaded: readonly LoadedComponent[], rt: RuntimeState, features: readonly string[], invocation: AppInvocation, remote?: RemoteInvocation): CoreContext & { store: ComponentStore } {
@@ -52,6 +55,7 @@ export function buildCoreContext(cfg: RunConfig, loaded: readonly LoadedComponen
     enabledFeatures: features,
     pubsubObserver: rt.pubsubObserver,
     subscriptions: () => rt.subscriptions?.() ?? [],
+    pubsubStreams: () => rt.pubsubStreams,
     isReady: () => rt.ready,
     isOutboundReady: () => rt.outboundReady,
     requestShutdown: () => rt.shutdownRequested(),

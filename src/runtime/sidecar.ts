@@ -101,6 +101,7 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
   const ctx = buildCoreContext(cfg, loaded.components, rt, configuration.features, appLink.invocation, remote.invocation);
   const subscriptions = await setupSubscriptions(ctx, loaded.others, logger, cfg.mode === 'kubernetes' ? cfg.namespace : undefined);
   rt.subscriptions = () => subscriptions.active();
+  rt.pubsubStreams = subscriptions;
 
   const routes: RouteDef[] = [...healthRoutes(ctx), ...metadataRoutes(ctx), ...stateRoutes(ctx), ...secretRoutes(ctx), ...invokeRoutes(ctx), ...pubsubRoutes(ctx), ...bindingRoutes(ctx)];
   const httpServers: http.Server[] = [];

@@ -8,6 +8,7 @@ import { GetStateRequestSchema, GetStateResponseSchema } from '../../src/gen/dap
 import { GetMetadataRequestSchema, GetMetadataResponseSchema } from '../../src/gen/dapr/proto/runtime/v1/metadata_pb.js';
 import { TryLockRequestSchema } from '../../src/gen/dapr/proto/runtime/v1/lock_pb.js';
 import { SubscribeConfigurationRequestSchema } from '../../src/gen/dapr/proto/runtime/v1/configuration_pb.js';
+import { SubscribeTopicEventsRequestAlpha1Schema } from '../../src/gen/dapr/proto/runtime/v1/pubsub_pb.js';
 import { httpRaw, jsonOf, startSidecar, stopAll, type RawResponse, type Sidecar } from '../helpers/sidecar.js';
 import { DAPR_SERVICE, decodeOne, grpcRaw, GrpcStatus, type GrpcRawResponse } from '../helpers/grpc.js';
 
@@ -290,11 +291,15 @@ const TARGETS: GrpcTarget[] = [
   {
     name: 'bidi SubscribeTopicEventsAlpha1 (request stream left open)',
     path: `${DAPR_SERVICE}/SubscribeTopicEventsAlpha1`,
-    messages: [],
+    // An initial request for a pubsub that does not exist: past the token check, the sidecar
+    // refuses it at once (a stream without any message would wait for one, as daprd does).
+    messages: [toBinary(SubscribeTopicEventsRequestAlpha1Schema, create(SubscribeTopicEventsRequestAlpha1Schema, {
+      subscribeTopicEventsRequestType: { case: 'initialRequest', value: { pubsubName: 'no-such-pubsub', topic: 't' } },
+    }))],
     endStream: false,
     allowed: (r) => {
-      assert.notEqual(r.code, GrpcStatus.UNAUTHENTICATED);
-      assert.notEqual(r.code, undefined, 'no grpc-status');
+      assert.equal(r.code, GrpcStatus.INVALID_ARGUMENT, `${r.code} ${r.message}`);
+      assert.equal(r.message, 'pubsub no-such-pubsub is not found');
     },
   },
 ];

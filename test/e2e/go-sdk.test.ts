@@ -236,11 +236,11 @@ describe('Go SDK, token from DAPR_API_TOKEN (read by the SDK when the client is 
     assert.equal(r.text, null);
     assert.equal(r.bulk, null);
     assert.equal(r.bulkFailed, 0);
-    // daprd: pub/sub not found is INVALID_ARGUMENT "pubsub <name> is not found". (Its ErrorInfo
-    // reason is DAPR_PUBSUB_NOT_FOUND, from dapr/kit's error builder; Pillion sends the HTTP
-    // errorCode ERR_PUBSUB_NOT_FOUND there, as for every error: a known difference, not asserted.)
+    // daprd: pub/sub not found is INVALID_ARGUMENT "pubsub <name> is not found", built with
+    // dapr/kit: ErrorInfo reason DAPR_PUBSUB_NOT_FOUND, no metadata on gRPC (Go decodes a nil map)
     assert.equal(r.noSuchPubsub?.code, 'InvalidArgument', JSON.stringify(r.noSuchPubsub));
     assert.equal(r.noSuchPubsub?.message, 'pubsub no-such-pubsub is not found');
+    assert.deepEqual(r.noSuchPubsub?.errorInfo, { reason: 'DAPR_PUBSUB_NOT_FOUND', domain: 'dapr.io', metadata: null });
 
     const got = await eventually(() => deliveries().length >= before + 4 && deliveries().slice(before), '4 deliveries');
     const events = got.map((s) => JSON.parse(s.body.toString('utf8')) as Record<string, unknown>);
@@ -279,6 +279,19 @@ describe('Go SDK, token from DAPR_API_TOKEN (read by the SDK when the client is 
     // the SDK's stream interceptor carries the token, as its unary one does
     const r = await ok<{ topic: string; data: unknown }>('subscribe', env);
     assert.deepEqual(r, { topic: 'go-stream', data: { via: 'stream' } });
+  });
+
+  it('streaming: Retry redelivers the same event, Drop sends it to the dead-letter topic, an unknown pubsub is refused', async () => {
+    const r = await ok<{
+      sameIdAfterRetry: boolean; retriedData: unknown; deadLetterTopic: string; deadLetterSameId: boolean; deadLetterData: unknown;
+      noSuchPubsub: { code: string; number: number; message: string };
+    }>('subscribe-statuses', env);
+    assert.equal(r.sameIdAfterRetry, true);
+    assert.deepEqual(r.retriedData, { n: 1 });
+    assert.equal(r.deadLetterTopic, 'go-stream-statuses-dead');
+    assert.equal(r.deadLetterSameId, true);
+    assert.deepEqual(r.deadLetterData, { n: 2 });
+    assert.deepEqual([r.noSuchPubsub.code, r.noSuchPubsub.number, r.noSuchPubsub.message], ['InvalidArgument', 3, 'pubsub no-such-pubsub is not found']);
   });
 });
 
@@ -339,9 +352,17 @@ describe('Go SDK, wrong or missing token: UNAUTHENTICATED, as daprd', () => {
     assert.equal(app.seen.length, before);
   });
 
-  it('streaming Subscribe with a wrong token: the stream is refused UNAUTHENTICATED', async () => {
+  it('streaming Subscribe with a wrong token: the stream is refused, nothing is subscribed', async () => {
     const run = await goclient('subscribe', { token: 'wrong' });
-    assert.equal(run.error?.code, 'Unauthenticated', JSON.stringify(run.error));
-    assert.equal(run.error?.errorInfo?.metadata['http.error_message'], MISMATCH);
+    // The sidecar refuses the stream before reading it (UNAUTHENTICATED, as daprd's stream
+    // interceptor). The SDK's Subscribe sends its first message right away: when the refusal
+    // arrives first, grpc-go's Send reports io.EOF and the SDK returns that instead of the
+    // status (it never calls Recv) — the same race exists against daprd. Either way the call
+    // fails and no subscription exists.
+    if (run.error?.code === 'Unauthenticated') assert.equal(run.error?.errorInfo?.metadata['http.error_message'], MISMATCH);
+    else assert.match(JSON.stringify(run.error), /\bEOF\b/);
+    const meta = await httpRaw({ port: sc.httpPort, path: '/v1.0/metadata', headers: { 'dapr-api-token': TOKEN } });
+    const subs = (JSON.parse(meta.text) as { subscriptions?: Array<{ type?: string }> }).subscriptions ?? [];
+    assert.deepEqual(subs.filter((x) => x.type === 'STREAMING'), []);
   });
 });

@@ -10,6 +10,7 @@ import { create } from '@bufbuild/protobuf';
 import { BulkPublishRequestSchema, PublishEventRequestSchema } from '../../src/gen/dapr/proto/runtime/v1/pubsub_pb.js';
 import { headerValues, startHttpApp, type RecordingApp, type Seen } from '../helpers/apps.js';
 import { daprGrpcClient, grpcError, Code } from '../helpers/connect.js';
+import { ResourceInfoSchema } from '../../src/gen/google/rpc/error_details_pb.js';
 import { httpRaw, jsonOf, metricValue, scrapeMetrics, startSidecar, stopAll, tempDir, type Sidecar } from '../helpers/sidecar.js';
 
 const TOKEN = 'pubsub-api-token-5f1e';
@@ -214,6 +215,10 @@ describe('delivery to an HTTP app', () => {
     assert.equal(r.datacontenttype, 'application/octet-stream');
     const bad = await publish('orders', '{}', 'application/json', '?metadata.rawPayload=maybe');
     assert.deepEqual([bad.status, jsonOf<{ errorCode: string }>(bad).errorCode], [400, 'ERR_PUBSUB_REQUEST_METADATA']);
+    // daprd's kit details: the pub/sub as ResourceInfo, the request's metadata in the ErrorInfo
+    const [ri, ei] = jsonOf<{ details: Array<Record<string, unknown>> }>(bad).details;
+    assert.deepEqual([ri?.resource_type, ri?.resource_name], ['pubsub', 'pubsub']);
+    assert.deepEqual([ei?.reason, ei?.metadata], ['DAPR_PUBSUB_METADATA_DESERIALIZATION', { rawPayload: 'maybe' }]);
   });
 
   test('routing rules: event.type match goes to its path, the rest to the default', async () => {
@@ -302,7 +307,10 @@ describe('bulk publish', () => {
     const dup = await grpcError(() => c.bulkPublishEvent(create(BulkPublishRequestSchema, {
       pubsubName: 'pubsub', topic: 'bulk', entries: [{ entryId: 'x', event: Buffer.from('1') }, { entryId: 'x', event: Buffer.from('2') }],
     })));
-    assert.deepEqual([dup.code, dup.info?.reason], [Code.InvalidArgument, 'ERR_PUBSUB_EVENTS_SER']);
+    // daprd's kit error: errorCode ERR_PUBSUB_EVENTS_SER, reason DAPR_PUBSUB_MARSHAL_EVENTS
+    assert.deepEqual([dup.code, dup.info?.reason, dup.info?.metadata], [
+      Code.InvalidArgument, 'DAPR_PUBSUB_MARSHAL_EVENTS', { appID: APP_ID, error: 'entryId is duplicated or not present for entry' },
+    ]);
   });
 
   test('a missing or repeated entryId is refused', async () => {
@@ -311,6 +319,12 @@ describe('bulk publish', () => {
       headers: { 'dapr-api-token': TOKEN }, body: JSON.stringify([{ entryId: 'a', event: 1, contentType: 'application/json' }, { entryId: 'a', event: 2, contentType: 'application/json' }]),
     });
     assert.deepEqual([r.status, jsonOf<{ errorCode: string }>(r).errorCode], [400, 'ERR_PUBSUB_EVENTS_SER']);
+    const reasons = (res: { text: string }) => (JSON.parse(res.text) as { details: Array<{ reason?: string }> }).details.map((d) => d.reason);
+    assert.deepEqual(reasons(r), [undefined, 'DAPR_PUBSUB_MARSHAL_EVENTS']);
+    const notArray = await httpRaw({
+      port: sc.httpPort, method: 'POST', path: '/v1.0-alpha1/publish/bulk/pubsub/bulk', headers: { 'dapr-api-token': TOKEN }, body: '{}',
+    });
+    assert.deepEqual([notArray.status, reasons(notArray)], [400, [undefined, 'DAPR_PUBSUB_UNMARSHAL_EVENTS']]);
   });
 });
 
@@ -327,26 +341,47 @@ describe('publish errors', () => {
 
   test('unknown pub/sub: ERR_PUBSUB_NOT_FOUND on both protocols', async () => {
     const r = await httpRaw({ port: sc.httpPort, method: 'POST', path: '/v1.0/publish/nope/orders', headers: { 'dapr-api-token': TOKEN }, body: '{}' });
-    assert.deepEqual([r.status, jsonOf(r)], [404, { errorCode: 'ERR_PUBSUB_NOT_FOUND', message: 'pubsub nope is not found' }]);
-    const g = await grpcError(() => daprGrpcClient(sc.grpcPort, TOKEN).publishEvent(create(PublishEventRequestSchema, { pubsubName: 'nope', topic: 'orders' })));
-    assert.deepEqual([g.code, g.info?.reason], [Code.InvalidArgument, 'ERR_PUBSUB_NOT_FOUND']);
+    // daprd's bytes: the request's metadata (here none: {}) in the ErrorInfo, no ResourceInfo
+    assert.equal(r.status, 404);
+    assert.equal(
+      r.text,
+      '{"errorCode":"ERR_PUBSUB_NOT_FOUND","message":"pubsub nope is not found","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","domain":"dapr.io","metadata":{},"reason":"DAPR_PUBSUB_NOT_FOUND"}]}',
+    );
+    const q = await httpRaw({ port: sc.httpPort, method: 'POST', path: '/v1.0/publish/nope/orders?metadata.k=v', headers: { 'dapr-api-token': TOKEN }, body: '{}' });
+    assert.deepEqual(jsonOf<{ details: unknown[] }>(q).details, [
+      { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', domain: 'dapr.io', metadata: { k: 'v' }, reason: 'DAPR_PUBSUB_NOT_FOUND' },
+    ]);
+    const g = await grpcError(() => daprGrpcClient(sc.grpcPort, TOKEN).publishEvent(create(PublishEventRequestSchema, { pubsubName: 'nope', topic: 'orders', metadata: { k: 'v' } })));
+    // gRPC: daprd passes no metadata here
+    assert.deepEqual([g.code, g.rawMessage, g.info?.reason, g.info?.domain, g.info?.metadata], [Code.InvalidArgument, 'pubsub nope is not found', 'DAPR_PUBSUB_NOT_FOUND', 'dapr.io', {}]);
+    assert.equal(g.findDetails(ResourceInfoSchema).length, 0);
   });
 
   test('empty names over gRPC: ERR_PUBSUB_EMPTY, ERR_TOPIC_NAME_EMPTY', async () => {
     const c = daprGrpcClient(sc.grpcPort, TOKEN);
     const a = await grpcError(() => c.publishEvent(create(PublishEventRequestSchema, { pubsubName: '', topic: 'orders' })));
-    assert.deepEqual([a.code, a.info?.reason], [Code.InvalidArgument, 'ERR_PUBSUB_EMPTY']);
-    const b = await grpcError(() => c.publishEvent(create(PublishEventRequestSchema, { pubsubName: 'pubsub', topic: '' })));
-    assert.deepEqual([b.code, b.info?.reason], [Code.InvalidArgument, 'ERR_TOPIC_NAME_EMPTY']);
+    assert.deepEqual([a.code, a.info?.reason], [Code.InvalidArgument, 'DAPR_PUBSUB_NAME_EMPTY']);
+    const b = await grpcError(() => c.publishEvent(create(PublishEventRequestSchema, { pubsubName: 'pubsub', topic: '', metadata: { k: 'v' } })));
+    // the request's metadata, and a ResourceInfo naming the pub/sub described by the message
+    assert.deepEqual([b.code, b.info?.reason, b.info?.metadata], [Code.InvalidArgument, 'DAPR_PUBSUB_TOPIC_NAME_EMPTY', { k: 'v' }]);
+    const ri = b.findDetails(ResourceInfoSchema)[0];
+    assert.deepEqual([ri?.resourceType, ri?.resourceName, ri?.owner, ri?.description], ['pubsub', 'pubsub', '', 'topic is empty in pubsub pubsub']);
   });
 
   test('publishingScopes: a topic outside the scope is ERR_PUBSUB_FORBIDDEN', async () => {
     const ok = await httpRaw({ port: sc.httpPort, method: 'POST', path: '/v1.0/publish/scoped/allowed', headers: { 'dapr-api-token': TOKEN }, body: '{}' });
     assert.equal(ok.status, 204, ok.text);
     const r = await httpRaw({ port: sc.httpPort, method: 'POST', path: '/v1.0/publish/scoped/other', headers: { 'dapr-api-token': TOKEN }, body: '{}' });
-    assert.deepEqual([r.status, jsonOf(r)], [403, { errorCode: 'ERR_PUBSUB_FORBIDDEN', message: `topic other is not allowed for app id ${APP_ID}` }]);
+    const msg = `topic other is not allowed for app id ${APP_ID}`;
+    assert.deepEqual([r.status, jsonOf(r)], [403, {
+      errorCode: 'ERR_PUBSUB_FORBIDDEN', message: msg,
+      details: [
+        { '@type': 'type.googleapis.com/google.rpc.ResourceInfo', description: msg, owner: '', resource_name: 'scoped', resource_type: 'pubsub' },
+        { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', domain: 'dapr.io', metadata: { error: msg, topic: 'other' }, reason: 'DAPR_PUBSUB_FORBIDDEN' },
+      ],
+    }]);
     const g = await grpcError(() => daprGrpcClient(sc.grpcPort, TOKEN).publishEvent(create(PublishEventRequestSchema, { pubsubName: 'scoped', topic: 'other' })));
-    assert.equal(g.code, Code.PermissionDenied);
+    assert.deepEqual([g.code, g.info?.reason, g.info?.metadata], [Code.PermissionDenied, 'DAPR_PUBSUB_FORBIDDEN', { error: msg, topic: 'other' }]);
   });
 
   test('gRPC PublishEvent delivers like HTTP', async () => {
@@ -374,9 +409,12 @@ scopes:
 `);
     const lone = await startSidecar({ appId: 'lonely-app', token: TOKEN, resourcesPaths: [dir] });
     const r = await httpRaw({ port: lone.httpPort, method: 'POST', path: '/v1.0/publish/events/orders', headers: { 'dapr-api-token': TOKEN }, body: '{}' });
-    assert.deepEqual([r.status, jsonOf(r)], [400, { errorCode: 'ERR_PUBSUB_NOT_CONFIGURED', message: 'pubsub events is not configured' }]);
+    assert.deepEqual([r.status, jsonOf(r)], [400, {
+      errorCode: 'ERR_PUBSUB_NOT_CONFIGURED', message: 'pubsub events is not configured',
+      details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', domain: 'dapr.io', metadata: {}, reason: 'DAPR_PUBSUB_NOT_CONFIGURED' }],
+    }]);
     const g = await grpcError(() => daprGrpcClient(lone.grpcPort, TOKEN).publishEvent(create(PublishEventRequestSchema, { pubsubName: 'events', topic: 'orders' })));
-    assert.equal(g.code, Code.FailedPrecondition);
+    assert.deepEqual([g.code, g.info?.reason], [Code.FailedPrecondition, 'DAPR_PUBSUB_NOT_CONFIGURED']);
     await lone.stop();
   });
 });

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { Redis } from 'ioredis';
 import { httpRaw, jsonOf, startSidecar, stopAll, tempDir, type Sidecar } from '../helpers/sidecar.js';
 import { Code, daprGrpcClient, grpcError, type DaprGrpcClient } from '../helpers/connect.js';
+import { ResourceInfoSchema } from '../../src/gen/google/rpc/error_details_pb.js';
 
 const TOKEN = 'backends-e2e-token-3f9a';
 const H = { 'dapr-api-token': TOKEN, 'content-type': 'application/json' };
@@ -105,8 +106,15 @@ for (const store of ['pg', 'sqlite']) {
       const none = await post(`/v1.0-alpha1/state/${store}/query`, { filter: { IN: { state: ['NY'] } } });
       assert.equal(none.status, 204);
       const bad = await post(`/v1.0-alpha1/state/${store}/query`, { filter: { LIKE: { state: 'W%' } } });
-      assert.equal(bad.status, 400);
-      assert.equal(jsonOf<{ errorCode: string }>(bad).errorCode, 'ERR_MALFORMED_REQUEST');
+      // daprd: a query it cannot read fails like the store's own failure (500 ERR_STATE_QUERY)
+      assert.equal(bad.status, 500);
+      const body = jsonOf<{ errorCode: string; message: string; details: Array<Record<string, unknown>> }>(bad);
+      assert.equal(body.errorCode, 'ERR_STATE_QUERY');
+      assert.match(body.message, new RegExp(`^state store ${store} query failed: failed to parse JSON query body: `));
+      assert.deepEqual(body.details, [
+        { '@type': 'type.googleapis.com/google.rpc.ResourceInfo', description: '', owner: '', resource_name: store, resource_type: 'state' },
+        { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', domain: 'dapr.io', metadata: null, reason: 'DAPR_STATE_QUERY_FAILED' },
+      ]);
     });
 
     test('gRPC QueryStateAlpha1', async () => {
@@ -114,7 +122,7 @@ for (const store of ['pg', 'sqlite']) {
       assert.deepEqual(res.results.map((r) => r.key), ['p2', 'p3']);
       assert.deepEqual(JSON.parse(Buffer.from(res.results[0]!.data).toString()), PEOPLE[1]!.value);
       const err = await grpcError(() => g.queryStateAlpha1({ storeName: store, query: '{"sort": 1}' }));
-      assert.equal(err.code, Code.InvalidArgument);
+      assert.deepEqual([err.code, err.info?.reason], [Code.Internal, 'DAPR_STATE_QUERY_FAILED']);
     });
   });
 }
@@ -122,8 +130,14 @@ for (const store of ['pg', 'sqlite']) {
 test('query on a store without the query API: ERR_STATE_STORE_NOT_SUPPORTED on both protocols', async () => {
   const r = await post('/v1.0-alpha1/state/redis/query', {});
   assert.equal(r.status, 500);
-  assert.deepEqual(jsonOf(r), { errorCode: 'ERR_STATE_STORE_NOT_SUPPORTED', message: 'state store does not support querying' });
+  // daprd's bytes (dapr/kit): ResourceInfo naming the store, then ErrorInfo without metadata
+  assert.equal(
+    r.text,
+    '{"errorCode":"ERR_STATE_STORE_NOT_SUPPORTED","message":"state store does not support querying","details":[{"@type":"type.googleapis.com/google.rpc.ResourceInfo","description":"","owner":"","resource_name":"redis","resource_type":"state"},{"@type":"type.googleapis.com/google.rpc.ErrorInfo","domain":"dapr.io","metadata":null,"reason":"DAPR_STATE_QUERYING_NOT_SUPPORTED"}]}',
+  );
   const err = await grpcError(() => g.queryStateAlpha1({ storeName: 'redis', query: '{}' }));
   assert.equal(err.code, Code.Internal);
-  assert.equal(err.info?.reason, 'ERR_STATE_STORE_NOT_SUPPORTED');
+  assert.equal(err.info?.reason, 'DAPR_STATE_QUERYING_NOT_SUPPORTED');
+  const ri = err.findDetails(ResourceInfoSchema)[0];
+  assert.deepEqual([ri?.resourceType, ri?.resourceName], ['state', 'redis']);
 });

@@ -8,6 +8,7 @@ import { EtagSchema, StateItemSchema, StateOptionsSchema, StateOptions_StateConc
 import { TransactionalStateOperationSchema } from '../../src/gen/dapr/proto/runtime/v1/state_pb.js';
 import { httpRaw, jsonOf, startSidecar, stopAll, type RawResponse, type Sidecar } from '../helpers/sidecar.js';
 import { Code, daprGrpcClient, grpcError, type DaprGrpcClient } from '../helpers/connect.js';
+import { BadRequestSchema, ResourceInfoSchema } from '../../src/gen/google/rpc/error_details_pb.js';
 
 const TOKEN = 'state-e2e-token-0b5e';
 const STORE = 'statestore';
@@ -102,6 +103,8 @@ describe('HTTP state API', () => {
     assert.equal(stale.status, 409, stale.text);
     assert.equal(errorOf(stale).errorCode, 'ERR_STATE_SAVE');
     assert.match(errorOf(stale).message, /failed saving state in state store statestore/);
+    // daprd builds this one the legacy way over HTTP: no details
+    assert.deepEqual(Object.keys(JSON.parse(stale.text) as object), ['errorCode', 'message']);
     assert.equal((await get('e1')).text, '2', 'a rejected write must not change the value');
   });
 
@@ -188,16 +191,27 @@ describe('HTTP state API', () => {
     ];
     for (const r of rs) {
       assert.equal(r.status, 400, r.text);
-      assert.equal(errorOf(r).errorCode, 'ERR_STATE_STORE_NOT_FOUND');
-      assert.equal(errorOf(r).message, 'state store nope is not found');
+      // daprd's bytes (dapr/kit): the app id in the ErrorInfo, no ResourceInfo
+      assert.equal(
+        r.text,
+        '{"errorCode":"ERR_STATE_STORE_NOT_FOUND","message":"state store nope is not found","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","domain":"dapr.io","metadata":{"appID":"state-e2e"},"reason":"DAPR_STATE_NOT_FOUND"}]}',
+      );
     }
   });
 
   test("a key containing '||' is refused with 400 ERR_MALFORMED_REQUEST on get, save and delete", async () => {
     for (const r of [await get('a||b'), await save([{ key: 'a||b', value: 1 }]), await del('a||b')]) {
       assert.equal(r.status, 400, r.text);
-      assert.equal(errorOf(r).errorCode, 'ERR_MALFORMED_REQUEST');
-      assert.match(errorOf(r).message, /a\|\|b/);
+      // daprd (dapr/kit): a BadRequest field violation naming the key, the store, DAPR_STATE_ILLEGAL_KEY
+      const msg = "input key/keyPrefix 'a||b' can't contain '||'";
+      assert.deepEqual(JSON.parse(r.text), {
+        errorCode: 'ERR_MALFORMED_REQUEST', message: msg,
+        details: [
+          { '@type': 'type.googleapis.com/google.rpc.BadRequest', field_violations: [{ field: 'a||b', description: msg }] },
+          { '@type': 'type.googleapis.com/google.rpc.ResourceInfo', description: '', owner: '', resource_name: STORE, resource_type: 'state' },
+          { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', domain: 'dapr.io', metadata: null, reason: 'DAPR_STATE_ILLEGAL_KEY' },
+        ],
+      });
     }
   });
 
@@ -289,6 +303,8 @@ describe('gRPC state API', () => {
     );
     assert.equal(e.code, Code.Aborted, e.message);
     assert.match(e.rawMessage, /failed saving state in state store statestore/);
+    // daprd's gRPC: apierrors.Basic — ErrorInfo{reason: the error code}, nothing else
+    assert.deepEqual([e.info?.reason, e.info?.domain, e.details.length], ['ERR_STATE_SAVE', 'dapr.io', 1]);
     assert.equal(text((await g.getState({ storeName: STORE, key: 'ge' })).data), '2');
   });
 
@@ -361,7 +377,9 @@ describe('gRPC state API', () => {
       const e = await grpcError(call);
       assert.equal(e.code, Code.InvalidArgument, e.message);
       assert.equal(e.rawMessage, 'state store nope is not found');
-      assert.equal(e.info?.domain, 'dapr.io');
+      // daprd's gRPC (universal API): DAPR_STATE_NOT_FOUND without metadata, no ResourceInfo
+      assert.deepEqual([e.info?.reason, e.info?.domain, e.info?.metadata], ['DAPR_STATE_NOT_FOUND', 'dapr.io', {}]);
+      assert.equal(e.findDetails(ResourceInfoSchema).length, 0);
     }
   });
 
@@ -374,6 +392,8 @@ describe('gRPC state API', () => {
       const e = await grpcError(call);
       assert.equal(e.code, Code.InvalidArgument, e.message);
       assert.equal(e.rawMessage, "input key/keyPrefix 'a||b' can't contain '||'");
+      assert.equal(e.info?.reason, 'DAPR_STATE_ILLEGAL_KEY');
+      assert.equal(e.findDetails(BadRequestSchema)[0]?.fieldViolations[0]?.field, 'a||b');
     }
   });
 

@@ -35,12 +35,13 @@ type options struct {
 type scenario func(ctx context.Context, c dapr.Client, o options) (any, error)
 
 var scenarios = map[string]scenario{
-	"state":     stateScenario,
-	"secrets":   secretsScenario,
-	"metadata":  metadataScenario,
-	"publish":   publishScenario,
-	"invoke":    invokeScenario,
-	"subscribe": subscribeScenario,
+	"state":              stateScenario,
+	"secrets":            secretsScenario,
+	"metadata":           metadataScenario,
+	"publish":            publishScenario,
+	"invoke":             invokeScenario,
+	"subscribe":          subscribeScenario,
+	"subscribe-statuses": subscribeStatusesScenario,
 }
 
 type output struct {

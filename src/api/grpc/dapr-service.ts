@@ -18,6 +18,7 @@ import { bulkPublishEvent, publishEvent } from '../../core/pubsub.js';
 import type { BulkPublishRequest, PublishEventRequest } from '../../gen/dapr/proto/runtime/v1/pubsub_pb.js';
 import { invokeBindingGrpc } from './invoke-binding.js';
 import type { InvokeBindingRequest } from '../../gen/dapr/proto/runtime/v1/binding_pb.js';
+import { subscribeTopicEvents } from './subscribe-topic-events.js';
 
 const EMPTY = create(EmptySchema);
 
@@ -48,6 +49,7 @@ export function registerDaprService(server: GrpcServer, ctx: CoreContext): void 
     bulkPublishEventAlpha1: (req: BulkPublishRequest, call: CallContext) => bulkPublishEvent(ctx, req, grpcTrace(call)),
     bulkPublishEvent: (req: BulkPublishRequest, call: CallContext) => bulkPublishEvent(ctx, req, grpcTrace(call)),
     invokeBinding: (req: InvokeBindingRequest, call: CallContext) => invokeBindingGrpc(ctx, req, call),
+    subscribeTopicEventsAlpha1: subscribeTopicEvents(ctx),
   };
   server.addService(Dapr, handlers);
 }

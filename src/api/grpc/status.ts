@@ -1,9 +1,10 @@
 // Error → gRPC status trailers. Every gRPC error leaves through toGrpcTrailers, built from the
 // one error table (DaprError) or from a plain transport-level status (GrpcStatusError).
 import { create, toBinary } from '@bufbuild/protobuf';
-import { anyPack } from '@bufbuild/protobuf/wkt';
-import { ErrorInfoSchema } from '../../gen/google/rpc/error_details_pb.js';
+import { anyPack, type Any } from '@bufbuild/protobuf/wkt';
+import { BadRequestSchema, ErrorInfoSchema, HelpSchema, ResourceInfoSchema } from '../../gen/google/rpc/error_details_pb.js';
 import { StatusSchema } from '../../gen/google/rpc/status_pb.js';
+import { errorDetails, type ErrorDetail } from '../../errors/details.js';
 import { asDaprError, DaprError, GrpcCode } from '../../errors/table.js';
 
 /** A transport-level gRPC status that has no Dapr error code (framing, unknown method…). */
@@ -27,29 +28,35 @@ function encodeMessage(msg: string): string {
   );
 }
 
-function detailsBin(code: number, message: string, info?: { reason: string; domain: string; metadata: Record<string, string> }): string {
-  const status = create(StatusSchema, {
-    code,
-    message,
-    details: info ? [anyPack(ErrorInfoSchema, create(ErrorInfoSchema, info))] : [],
-  });
+/** One detail as a google.protobuf.Any (type.googleapis.com/google.rpc.<kind>). */
+function pack(d: ErrorDetail): Any {
+  switch (d.kind) {
+    case 'ErrorInfo':
+      return anyPack(ErrorInfoSchema, create(ErrorInfoSchema, { reason: d.reason, domain: d.domain, metadata: { ...(d.metadata ?? {}) } }));
+    case 'ResourceInfo':
+      return anyPack(ResourceInfoSchema, create(ResourceInfoSchema, { resourceType: d.resourceType, resourceName: d.resourceName, owner: d.owner, description: d.description }));
+    case 'Help':
+      return anyPack(HelpSchema, create(HelpSchema, { links: d.links.map((l) => ({ ...l })) }));
+    case 'BadRequest':
+      return anyPack(BadRequestSchema, create(BadRequestSchema, { fieldViolations: d.fieldViolations.map((v) => ({ ...v })) }));
+  }
+}
+
+function detailsBin(code: number, message: string, details: readonly ErrorDetail[]): string {
+  const status = create(StatusSchema, { code, message, details: details.map(pack) });
   return Buffer.from(toBinary(StatusSchema, status)).toString('base64').replace(/=+$/, '');
 }
 
 export function toGrpcTrailers(err: unknown): GrpcTrailers {
   if (err instanceof GrpcStatusError) {
     const t: GrpcTrailers = { 'grpc-status': String(err.code), 'grpc-message': encodeMessage(err.message) };
-    if (err.details) t['grpc-status-details-bin'] = detailsBin(err.code, err.message, err.details);
+    if (err.details) t['grpc-status-details-bin'] = detailsBin(err.code, err.message, [{ kind: 'ErrorInfo', ...err.details }]);
     return t;
   }
   const e: DaprError = asDaprError(err);
   return {
     'grpc-status': String(e.grpc),
     'grpc-message': encodeMessage(e.message),
-    'grpc-status-details-bin': detailsBin(e.grpc, e.message, {
-      reason: e.wire,
-      domain: 'dapr.io',
-      metadata: { ...(e.metadata ?? {}) },
-    }),
+    'grpc-status-details-bin': detailsBin(e.grpc, e.message, errorDetails(e, 'grpc')),
   };
 }

@@ -65,7 +65,7 @@ function metadataJson(m: GetMetadataResponse): Record<string, unknown> {
       ...(Object.keys(s.metadata).length ? { metadata: s.metadata } : {}),
       ...(s.rules?.rules.length ? { rules: s.rules.rules.map((r) => ({ ...(r.match ? { match: r.match } : {}), ...(r.path ? { path: r.path } : {}) })) } : {}),
       deadLetterTopic: s.deadLetterTopic,
-      type: s.type === PubsubSubscriptionType.DECLARATIVE ? 'DECLARATIVE' : 'PROGRAMMATIC',
+      type: PubsubSubscriptionType[s.type] ?? 'UNKNOWN',
     }));
   }
   out.appConnectionProperties = app

@@ -41,18 +41,19 @@ export function eventToBytes(event: unknown, contentType: string): Uint8Array {
   throw new Error(`mismatch between contentType "${contentType}" and event`);
 }
 
-function bulkEntries(req: HttpRequest, pubsub: string, topic: string) {
+function bulkEntries(req: HttpRequest, pubsub: string, topic: string, appId: string) {
+  // daprd's metadata: the app id, and for an event that cannot be encoded, the reason
+  const unmarshal = (detail: string): DaprError =>
+    new DaprError('ERR_PUBSUB_UNMARSHAL_EVENTS', `error when unmarshaling the request for topic ${topic} pubsub ${pubsub}: ${detail}`, { appID: appId }, { resource: pubsub });
   let parsed: unknown;
   try {
     parsed = JSON.parse(req.body.toString('utf8'));
   } catch (err) {
-    throw new DaprError('ERR_PUBSUB_EVENTS_SER', `error when unmarshaling the request for topic ${topic} pubsub ${pubsub}: ${(err as Error).message}`);
+    throw unmarshal((err as Error).message);
   }
-  if (!Array.isArray(parsed)) {
-    throw new DaprError('ERR_PUBSUB_EVENTS_SER', `error when unmarshaling the request for topic ${topic} pubsub ${pubsub}: expected a JSON array of entries`);
-  }
+  if (!Array.isArray(parsed)) throw unmarshal('expected a JSON array of entries');
   return parsed.map((e: unknown, i) => {
-    if (!isRecord(e)) throw new DaprError('ERR_PUBSUB_EVENTS_SER', `error when unmarshaling the request for topic ${topic} pubsub ${pubsub}: entry ${i} is not an object`);
+    if (!isRecord(e)) throw unmarshal(`entry ${i} is not an object`);
     // Field names as Go decodes them: case-insensitive (the JS SDK sends `entryID`).
     const field = (name: string): unknown => goJsonField(e, name);
     const ct = field('contentType');
@@ -61,7 +62,11 @@ function bulkEntries(req: HttpRequest, pubsub: string, topic: string) {
     try {
       event = eventToBytes(field('event'), contentType);
     } catch (err) {
-      throw new DaprError('ERR_PUBSUB_EVENTS_SER', `error when marshalling cloud event envelope for topic ${topic} pubsub ${pubsub}: ${(err as Error).message}`);
+      const error = (err as Error).message;
+      throw new DaprError(
+        'ERR_PUBSUB_MARSHAL_ENVELOPE', `error when marshalling cloud event envelope for topic ${topic} pubsub ${pubsub}: ${error}`,
+        { appID: appId, error }, { resource: pubsub },
+      );
     }
     return create(BulkPublishRequestEntrySchema, {
       entryId: typeof field('entryId') === 'string' ? (field('entryId') as string) : '',
@@ -93,7 +98,7 @@ export function pubsubRoutes(ctx: CoreContext): RouteDef[] {
     const metadata = queryMetadata(req.query);
     try {
       // Name and topic are checked (by the core) before the body is read, as in daprd.
-      const entries = ctx.components.pubsub(pubsubName) && topic ? bulkEntries(req, pubsubName, topic) : [];
+      const entries = ctx.components.pubsub(pubsubName) && topic ? bulkEntries(req, pubsubName, topic, ctx.appId) : [];
       await bulkPublishEvent(ctx, create(BulkPublishRequestSchema, { pubsubName, topic, entries, metadata }), traceOf(req));
       return NO_CONTENT;
     } catch (err) {
