@@ -182,7 +182,8 @@ for (const protocol of ['http', 'grpc'] as const) {
     test('an unknown store and a missing token are clear errors', async () => {
       const r = await cli(['state', 'get', ...p, '--store', 'nope', '--key', 'k']);
       assert.equal(r.code, 1);
-      assert.match(r.stderr, /ERR_STATE_STORE_NOT_FOUND: state store nope is not found/);
+      // over gRPC the code is the ErrorInfo reason daprd sends there (dapr/kit's DAPR_* tag)
+      assert.match(r.stderr, protocol === 'http' ? /ERR_STATE_STORE_NOT_FOUND: state store nope is not found/ : /DAPR_STATE_NOT_FOUND: state store nope is not found/);
       const u = await cli(['state', 'get', ...p, '--key', 'k'], {});
       assert.equal(u.code, 1);
       assert.match(u.stderr, /401|UNAUTHENTICATED/);
@@ -217,10 +218,10 @@ for (const protocol of ['http', 'grpc'] as const) {
       assert.equal(ce.datacontenttype, 'application/json');
     });
 
-    test('an unknown pub/sub: exit 1 with ERR_PUBSUB_NOT_FOUND; no token: exit 1', async () => {
+    test('an unknown pub/sub: exit 1 with its error code (ERR_PUBSUB_NOT_FOUND over HTTP, the gRPC reason DAPR_PUBSUB_NOT_FOUND over gRPC); no token: exit 1', async () => {
       const r = await cli(['publish', '--protocol', protocol, '-p', 'nope', '-t', 'orders', '-d', '{}']);
       assert.equal(r.code, 1);
-      assert.match(r.stderr, /^pillion publish: ERR_PUBSUB_NOT_FOUND: /);
+      assert.match(r.stderr, protocol === 'http' ? /^pillion publish: ERR_PUBSUB_NOT_FOUND: / : /^pillion publish: DAPR_PUBSUB_NOT_FOUND: /);
       const u = await cli(['publish', '--protocol', protocol, '-p', 'pubsub', '-t', 'orders', '-d', '{}'], {});
       assert.equal(u.code, 1);
       assert.match(u.stderr, /no token was sent/);
