@@ -18,10 +18,7 @@ import { PUBSUB_RESOURCE_KINDS, setupSubscriptions } from '../pubsub/setup.js';
 import type { RouteDef } from '../api/http/types.js';
 import { GrpcServer } from '../api/grpc/server.js';
 import { authInterceptor } from '../api/grpc/auth.js';
-import { registerDaprService } from '../api/grpc/dapr-service.js';
-import { registerReflection } from '../api/grpc/reflection.js';
 import { appProxy } from '../api/grpc/app-proxy.js';
-import { Dapr } from '../gen/dapr/proto/runtime/v1/dapr_pb.js';
 import { setupAuth } from '../security/auth-setup.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
@@ -152,8 +149,15 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
     if (auth.description) logger.info(`Enabled token authentication on HTTP server (${auth.description})`);
     for (const ep of apiEndpoints(cfg.grpcPort, 'grpc')) {
       const g = new GrpcServer(grpcOpts);
-      registerDaprService(g, ctx);
-      registerReflection(g, [Dapr]);
+      // The Dapr service (and the descriptors of every Dapr API) load when a gRPC client
+      // first connects: an HTTP-only app never pays their memory.
+      g.deferServices(async () => {
+        const [{ registerDaprService }, { registerReflection }, { Dapr }] = await Promise.all([
+          import('../api/grpc/dapr-service.js'), import('../api/grpc/reflection.js'), import('../gen/dapr/proto/runtime/v1/dapr_pb.js'),
+        ]);
+        registerDaprService(g, ctx);
+        registerReflection(g, [Dapr]);
+      }, (err) => logger.error(`could not load the gRPC API: ${(err as Error).message}`));
       await listen(g.server, ep, 'gRPC API');
       grpcServers.push(g);
       logger.info(`API gRPC server is running on ${describe(ep)}`);

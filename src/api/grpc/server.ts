@@ -71,16 +71,20 @@ export class GrpcServer {
   readonly server: http2.Http2Server | http2.Http2SecureServer;
   private readonly routes = new Map<string, Route>();
   private readonly sessions = new Set<http2.ServerHttp2Session>();
+  /** services registered on first use (deferServices); undefined once they are in */
+  private deferred: { load: () => Promise<void>; loading?: Promise<void> } | undefined;
 
   constructor(private readonly opts: GrpcServerOptions) {
     // Nagle off (a small answer must not wait for the ACK of the previous one), and a stream
     // limit announced: unannounced, node clients assume 100 and queue every call past it.
     const base = { maxSessionMemory: 64, noDelay: true, settings: { maxConcurrentStreams: SERVER_MAX_CONCURRENT_STREAMS } };
     this.server = opts.tls ? http2.createSecureServer({ ...opts.tls, ...base }) : http2.createServer(base);
-    (this.server as http2.Http2Server).on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) =>
-      this.onStream(stream, headers, rawHeaders),
-    );
+    (this.server as http2.Http2Server).on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
+      if (!this.deferred) return this.onStream(stream, headers, rawHeaders);
+      void this.loadDeferred().then(() => this.onStream(stream, headers, rawHeaders));
+    });
     this.server.on('session', (s) => {
+      if (this.deferred) void this.loadDeferred(); // a client connected: its first call is coming
       this.sessions.add(s);
       s.once('close', () => this.sessions.delete(s));
     });
@@ -98,6 +102,26 @@ export class GrpcServer {
       for (const s of this.sessions) s.destroy();
       await closed;
     }
+  }
+
+  /**
+   * Registers services when the first client connects instead of now: `load` may import
+   * what they need (the Dapr API's descriptors are ~3 MB of heap that a sidecar whose app
+   * only speaks HTTP never needs). Calls arriving meanwhile wait for it. If it fails, the
+   * failure is reported through `onError` and calls answer as for unknown methods.
+   */
+  deferServices(load: () => Promise<void>, onError: (err: unknown) => void): void {
+    this.deferred = {
+      load: () => load().catch(onError),
+    };
+  }
+
+  private loadDeferred(): Promise<void> {
+    const d = this.deferred!;
+    d.loading ??= d.load().then(() => {
+      this.deferred = undefined;
+    });
+    return d.loading;
   }
 
   /** Registers a service; methods without a handler answer UNIMPLEMENTED (after auth). */
