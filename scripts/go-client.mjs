@@ -14,12 +14,13 @@
 // Exit codes: 0 ok; 3 no Go toolchain (the caller skips and says why); 1 build failure.
 //
 // Env: GO (the go binary to use; when set, no other is looked for).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findGo } from './find-go.mjs';
 
 const EXIT_NO_GO = 3;
 
@@ -34,18 +35,6 @@ function sourceHash() {
   const h = createHash('sha256');
   for (const f of files) h.update(`${f}\0`).update(readFileSync(join(src, f))).update('\0');
   return h.digest('hex').slice(0, 16);
-}
-
-/** The go binary: $GO when set (and then only it), else PATH, then the usual install places.
- * Null when there is none. */
-function findGo() {
-  const candidates = process.env.GO ? [process.env.GO] : ['go', process.env.GOROOT && join(process.env.GOROOT, 'bin', 'go'), '/usr/local/go/bin/go'];
-  for (const c of candidates) {
-    if (!c) continue;
-    const r = spawnSync(c, ['version'], { encoding: 'utf8' });
-    if (r.status === 0) return { bin: c, version: r.stdout.trim() };
-  }
-  return null;
 }
 
 function main() {

@@ -18,10 +18,11 @@
 //
 // Env: PILLION_K8S_VERSION (default v1.37.2), PILLION_ETCD_VERSION (v3.7.3), GO (the go binary
 // to use; when set, no other is looked for).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { findGo } from './find-go.mjs';
 
 const EXIT_NO_GO = 3;
 
@@ -52,18 +53,6 @@ function result(built, seconds) {
     built,
     seconds,
   });
-}
-
-/** The go binary: $GO when set (and then only it), else PATH, then the usual install places.
- * Null when there is none. */
-function findGo() {
-  const candidates = process.env.GO ? [process.env.GO] : ['go', process.env.GOROOT && join(process.env.GOROOT, 'bin', 'go'), '/usr/local/go/bin/go'];
-  for (const c of candidates) {
-    if (!c) continue;
-    const r = spawnSync(c, ['version'], { encoding: 'utf8' });
-    if (r.status === 0) return { bin: c, version: r.stdout.trim() };
-  }
-  return null;
 }
 
 const missing = () => targets.filter((t) => !existsSync(join(binDir, t.name)));

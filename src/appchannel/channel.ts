@@ -3,7 +3,7 @@
 // core does not care which protocol the app speaks. Limits (--app-max-concurrency, the
 // per-call timeout) wrap any channel the same way.
 import type { ClientHttp2Stream, OutgoingHttpHeaders } from 'node:http2';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import type { UnaryCall, UnaryResult } from './grpc-unary.js';
 
 /** Header pairs as they go on the wire (lower-case names; repeated names allowed). */
@@ -208,4 +208,17 @@ class Semaphore {
     if (next) next(); // the slot passes straight to the next waiter
     else this.free++;
   }
+}
+
+/** The app's streamed answer passed through as it comes, failing once it grows past `max`
+ * bytes (--max-body-size), so a runaway app cannot be relayed without end. */
+export function limitedAnswer(max: number): Transform {
+  let size = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      size += chunk.length;
+      if (size > max) return done(new AppChannelError('failed', `the app's answer is larger than ${max} bytes`));
+      done(null, chunk);
+    },
+  });
 }

@@ -10,7 +10,7 @@ import { AnySchema } from '@bufbuild/protobuf/wkt';
 import { HTTPExtension_Verb, InvokeRequestSchema, InvokeResponseSchema } from '../gen/dapr/proto/common/v1/common_pb.js';
 import { AppChannelError, type AppChannel, type AppRequest, type AppResponse } from './channel.js';
 import { grpcUnary } from './grpc-unary.js';
-import { h2Connect } from './h2-connect.js';
+import { sessionSource } from './h2-session.js';
 
 export interface GrpcChannelOptions {
   readonly host: string;
@@ -23,28 +23,13 @@ export interface GrpcChannelOptions {
 const ON_INVOKE = '/dapr.proto.runtime.v1.AppCallback/OnInvoke';
 
 export function createGrpcChannel(o: GrpcChannelOptions): AppChannel {
-  let session: http2.ClientHttp2Session | undefined;
-  const connect = (): http2.ClientHttp2Session => {
-    if (session && !session.closed && !session.destroyed) return session;
-    const s = h2Connect(o.host, o.port, o.tls);
-    s.on('error', () => {}); // reported on the streams that fail with it
-    s.once('close', () => session === s && (session = undefined));
-    // The app is shutting down: stop using this connection and let it close once in-flight
-    // calls finish, so the app's graceful shutdown is not held open by the sidecar.
-    s.once('goaway', () => {
-      if (session === s) session = undefined;
-      s.close();
-    });
-    s.unref(); // an idle connection to the app must not keep the process alive
-    session = s;
-    return s;
-  };
+  const sessions = sessionSource(o.host, o.port, o.tls);
   return {
     protocol: 'grpc',
-    close: () => session?.destroy(),
-    invoke: (req) => onInvoke(connect(), o, req),
-    openStream: async (headers) => connect().request(headers),
-    unary: (call) => grpcUnary(connect(), o.maxResponseBytes, call),
+    close: () => sessions.destroy(),
+    invoke: (req) => onInvoke(sessions.get(), o, req),
+    openStream: async (headers) => sessions.get().request(headers),
+    unary: (call) => grpcUnary(sessions.get(), o.maxResponseBytes, call),
   };
 }
 

@@ -1,5 +1,5 @@
 // One reusable HTTP/2 client connection to the app (h2c, or TLS for grpcs), re-opened after it
-// drops. Shared by the h2c channel and the probes; the gRPC channel keeps its own copy.
+// drops. Shared by the gRPC and h2c channels and the probes.
 import http2 from 'node:http2';
 import type { ConnectionOptions } from 'node:tls';
 import { h2Connect } from './h2-connect.js';

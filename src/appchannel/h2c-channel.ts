@@ -4,8 +4,8 @@
 // out, and `host` travels as :authority. Invocation streams both bodies (invokeStreaming), as
 // the HTTP/1.1 channel does; HTTP/2 flow control carries the backpressure.
 import http2 from 'node:http2';
-import { pipeline, Transform } from 'node:stream';
-import { abortFailure, AppChannelError, connectFailure, STREAM_ABOVE_BYTES, type AppChannel, type AppRequest, type AppResponse, type StreamedAppResponse } from './channel.js';
+import { pipeline, type Transform } from 'node:stream';
+import { abortFailure, AppChannelError, connectFailure, limitedAnswer, STREAM_ABOVE_BYTES, type AppChannel, type AppRequest, type AppResponse, type StreamedAppResponse } from './channel.js';
 import { responseHeaders } from './http-channel.js';
 import { sessionSource, type SessionSource } from './h2-session.js';
 
@@ -178,14 +178,7 @@ function callStreaming(sessions: SessionSource, o: H2cChannelOptions, req: AppRe
         });
         return;
       }
-      let size = 0;
-      body = new Transform({
-        transform(chunk: Buffer, _enc, next) {
-          size += chunk.length;
-          if (size > o.maxResponseBytes) return next(new AppChannelError('failed', `the app's answer is larger than ${o.maxResponseBytes} bytes`));
-          next(null, chunk);
-        },
-      });
+      body = limitedAnswer(o.maxResponseBytes);
       // Destroying the body (the caller went away) cancels the app's stream with it.
       pipeline(stream, body, (err) => {
         req.signal?.removeEventListener('abort', onAbort);

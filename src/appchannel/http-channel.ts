@@ -3,9 +3,9 @@
 // (--app-protocol https) the same over node:https, HTTP/1.1 as daprd's https transport.
 import http from 'node:http';
 import https from 'node:https';
-import { pipeline, Transform } from 'node:stream';
+import { pipeline, type Transform } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
-import { abortFailure, AppChannelError, connectFailure, STREAM_ABOVE_BYTES, type AppChannel, type AppRequest, type AppResponse, type StreamedAppResponse } from './channel.js';
+import { abortFailure, AppChannelError, connectFailure, limitedAnswer, STREAM_ABOVE_BYTES, type AppChannel, type AppRequest, type AppResponse, type StreamedAppResponse } from './channel.js';
 
 export interface HttpChannelOptions {
   readonly host: string;
@@ -97,14 +97,7 @@ function callStreaming(agent: http.Agent, o: HttpChannelOptions, hostHeader: str
         });
         return;
       }
-      let size = 0;
-      body = new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          size += chunk.length;
-          if (size > o.maxResponseBytes) return done(new AppChannelError('failed', `the app's answer is larger than ${o.maxResponseBytes} bytes`));
-          done(null, chunk);
-        },
-      });
+      body = limitedAnswer(o.maxResponseBytes);
       // Destroying the body (the caller went away) tears the app's response down with it.
       pipeline(res, body, () => {
         req.signal?.removeEventListener('abort', onAbort);

@@ -3,8 +3,9 @@
 // sidecar (src/remote) — and turn failures into Dapr errors. The app's status, headers and
 // body come back unchanged (the adapters relay them).
 import type { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { DaprError } from '../errors/table.js';
-import { AppChannelError, type AppChannel, type AppResponse, type HeaderPairs, type StreamedAppResponse } from '../appchannel/channel.js';
+import { AppChannelError, type AppChannel, type AppRequest, type AppResponse, type HeaderPairs, type StreamedAppResponse } from '../appchannel/channel.js';
 import type { CoreContext } from './context.js';
 
 export interface InvokeCall {
@@ -75,7 +76,7 @@ export async function invokeMethodStreamed(ctx: CoreContext, call: InvokeCall, b
   if (call.appId === ctx.appId || ctx.remote?.isOwnApp(call.appId)) {
     return invokeLocalStreamed(ctx, call, body, { appId: ctx.appId, namespace: ctx.invocation.namespace });
   }
-  if (!ctx.remote?.invokeStreaming) return invokeMethod(ctx, body ? { ...call, body: await collect(body.stream) } : call);
+  if (!ctx.remote?.invokeStreaming) return invokeMethod(ctx, body ? { ...call, body: await buffer(body.stream) } : call);
   // Never to another sidecar: the caller's API token, this sidecar's app token, identities.
   return ctx.remote.invokeStreaming(call.appId, {
     verb: call.verb,
@@ -94,31 +95,25 @@ export async function invokeMethodStreamed(ctx: CoreContext, call: InvokeCall, b
  * and h2c apps); otherwise (gRPC apps) the body is read whole first. */
 export async function invokeLocalStreamed(ctx: CoreContext, call: InvokeCall, body: BodyStream | undefined, caller: Caller): Promise<AppResponse | StreamedAppResponse> {
   const channel = readyChannel(ctx, call);
-  if (!channel.invokeStreaming) return invokeLocal(ctx, body ? { ...call, body: await collect(body.stream) } : call, caller);
+  if (!channel.invokeStreaming) return invokeLocal(ctx, body ? { ...call, body: await buffer(body.stream) } : call, caller);
   try {
-    return await channel.invokeStreaming({
-      verb: call.verb,
-      method: call.method,
-      query: call.query,
-      headers: appHeaders(ctx, call.headers, ctx.appId, caller),
-      body: call.body,
-      bodyStream: body?.stream,
-      bodyLength: body?.length,
-      signal: call.signal,
-      timeoutMs: call.timeoutMs,
-    });
+    return await channel.invokeStreaming({ ...appRequest(ctx, call, caller), bodyStream: body?.stream, bodyLength: body?.length });
   } catch (err) {
     throw channelFailure(err, call.appId);
   }
 }
 
-function collect(stream: Readable): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c));
-    stream.once('end', () => resolve(Buffer.concat(chunks)));
-    stream.once('error', reject);
-  });
+/** The call as the own app receives it: this sidecar's identity headers and app token set. */
+function appRequest(ctx: CoreContext, call: InvokeCall, caller: Caller): AppRequest {
+  return {
+    verb: call.verb,
+    method: call.method,
+    query: call.query,
+    headers: appHeaders(ctx, call.headers, ctx.appId, caller),
+    body: call.body,
+    signal: call.signal,
+    timeoutMs: call.timeoutMs,
+  };
 }
 
 /** The own app's channel, if a call may go to it now. */
@@ -146,15 +141,7 @@ function channelFailure(err: unknown, appId: string): unknown {
 export async function invokeLocal(ctx: CoreContext, call: InvokeCall, caller: Caller): Promise<AppResponse> {
   const channel = readyChannel(ctx, call);
   try {
-    return await channel.invoke({
-      verb: call.verb,
-      method: call.method,
-      query: call.query,
-      headers: appHeaders(ctx, call.headers, ctx.appId, caller),
-      body: call.body,
-      signal: call.signal,
-      timeoutMs: call.timeoutMs,
-    });
+    return await channel.invoke(appRequest(ctx, call, caller));
   } catch (err) {
     throw channelFailure(err, call.appId);
   }

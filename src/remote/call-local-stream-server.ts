@@ -7,6 +7,7 @@
 // this sidecar's local invocation path — its app channel, its app token — on behalf of the app
 // the caller's certificate names; the caller going away (RST_STREAM) aborts the call to the app.
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { create } from '@bufbuild/protobuf';
 import type { CallContext } from '../api/grpc/server.js';
 import { GrpcStatusError } from '../api/grpc/status.js';
@@ -49,7 +50,7 @@ export async function serveCallLocalStream(ctx: CoreContext, reqs: AsyncIterable
   try {
     // A small body of declared length is read whole, as the HTTP API does.
     res = complete
-      ? await invokeLocalStreamed(ctx, { ...invocation, body: await collect(chunks) }, undefined, caller)
+      ? await invokeLocalStreamed(ctx, { ...invocation, body: await buffer(chunks) }, undefined, caller)
       : await invokeLocalStreamed(ctx, invocation, { stream: Readable.from(chunks, { objectMode: false }), length: declared }, caller);
   } catch (err) {
     if (err instanceof StreamFramingError) throw new DaprError('ERR_DIRECT_INVOKE', `failed to invoke, id: ${ctx.appId}, err: ${err.message}`);
@@ -99,10 +100,4 @@ async function* payloads(taken: InternalInvokeRequestStream[], rest: AsyncIterat
   }
   if (signal.aborted) throw new StreamFramingError('the calling sidecar cancelled the call');
   length.finish();
-}
-
-async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
-  const all: Uint8Array[] = [];
-  for await (const c of chunks) all.push(c);
-  return all.length === 1 ? all[0]! : Buffer.concat(all);
 }
