@@ -3,14 +3,18 @@
 // what Node itself costs on this machine, so Pillion's figures can be read as a fraction of it.
 // It runs in its own process so it never shares an event loop with the load generator.
 //
-// Input (IPC message): { httpPort, grpcPort, httpBody, etag, grpcBody (base64, framed) }
-// Output (IPC message): 'ready' once both listen. Exits when the parent disconnects.
+// Input (IPC message): { httpPort, grpcPort, minimalPort, token, httpBody, etag, grpcBody (base64,
+// framed) }. Also serves the "minimal" HTTP baseline (minimal-server.ts) on minimalPort.
+// Output (IPC message): 'ready' once all three listen. Exits when the parent disconnects.
 import { createServer as createHttp } from 'node:http';
 import { replayGrpcServer } from './grpc-frame.js';
+import { minimalServer } from './minimal-server.js';
 
 interface Config {
   httpPort: number;
   grpcPort: number;
+  minimalPort: number;
+  token: string;
   httpBody: string;
   etag: string;
   grpcBody: string;
@@ -29,9 +33,13 @@ process.once('message', (cfg: Config) => {
 
   const h2 = replayGrpcServer(Buffer.from(cfg.grpcBody, 'base64'));
 
+  const minimal = minimalServer(cfg.token, cfg.httpBody, cfg.etag);
+  minimal.keepAliveTimeout = 65_000;
+
   let listening = 0;
-  const ready = (): void => void (++listening === 2 && process.send!('ready'));
+  const ready = (): void => void (++listening === 3 && process.send!('ready'));
   http.listen(cfg.httpPort, '127.0.0.1', ready);
   h2.listen(cfg.grpcPort, '127.0.0.1', ready);
+  minimal.listen(cfg.minimalPort, '127.0.0.1', ready);
 });
 process.once('disconnect', () => process.exit(0));

@@ -44,6 +44,7 @@ const AUTH_HEADER = { 'dapr-api-token': TOKEN };
 const STATE = [{ key: 'k', value: { hello: 'world', n: 42 } }];
 
 type Target = 'auth-on' | 'auth-off' | 'bare';
+type HttpTarget = Target | 'minimal';
 interface Load {
   rps: number;
   p50: number; // ms
@@ -53,7 +54,7 @@ interface Load {
   /** CPU used by processes other than the server and the load generator, in cores */
   bgCores: number;
 }
-const http: Record<Target, Load[]> = { 'auth-on': [], 'auth-off': [], bare: [] };
+const http: Record<HttpTarget, Load[]> = { 'auth-on': [], 'auth-off': [], bare: [], minimal: [] };
 const grpc: Record<Target, Load[]> = { 'auth-on': [], 'auth-off': [], bare: [] };
 const rss: Record<'auth-on' | 'auth-off', { start: number[]; idle: number[]; peak: number[] }> = {
   'auth-on': { start: [], idle: [], peak: [] },
@@ -138,17 +139,19 @@ async function pillionSession(mode: 'auth-on' | 'auth-off'): Promise<void> {
   }
 }
 
-/** The bare node:http + node:http2 servers (bare-server.ts) in one child process. */
+/** The bare node:http + node:http2 servers and the minimal HTTP server (bare-server.ts) in one
+ *  child process, loaded one after another. */
 async function bareSession(): Promise<void> {
   if (!sample) throw new Error('bare servers need a Pillion reply to replay');
-  const [httpPort, grpcPort] = [await freePort(), await freePort()];
+  const [httpPort, grpcPort, minimalPort] = [await freePort(), await freePort(), await freePort()];
   const child = track(fork(join(HERE, 'bare-server.js'), { stdio: 'inherit' }));
   await new Promise<void>((ok) => {
     child.once('message', () => ok());
-    child.send({ httpPort, grpcPort, httpBody: sample!.httpBody, etag: sample!.etag, grpcBody: sample!.grpcBody.toString('base64') });
+    child.send({ httpPort, grpcPort, minimalPort, token: TOKEN, httpBody: sample!.httpBody, etag: sample!.etag, grpcBody: sample!.grpcBody.toString('base64') });
   });
   try {
     http.bare.push(await httpLoad(httpPort, child.pid!));
+    http.minimal.push(await httpLoad(minimalPort, child.pid!));
     grpc.bare.push(await grpcLoad(grpcPort, child.pid!));
   } finally {
     const gone = new Promise((ok) => child.once('exit', ok));
@@ -206,11 +209,13 @@ async function main(): Promise<void> {
     }
   }
 
-  const H = { on: avg(http['auth-on']), off: avg(http['auth-off']), bare: avg(http.bare) };
+  const H = { on: avg(http['auth-on']), off: avg(http['auth-off']), bare: avg(http.bare), minimal: avg(http.minimal) };
   const G = { on: avg(grpc['auth-on']), off: avg(grpc['auth-off']), bare: avg(grpc.bare) };
   const ratios = {
     httpAuthOnOff: H.on.rps / H.off.rps,
     httpOnBare: H.on.rps / H.bare.rps,
+    httpMinimalOnBare: H.minimal.rps / H.bare.rps,
+    httpOnMinimal: H.on.rps / H.minimal.rps,
     grpcAuthOnOff: G.on.rps / G.off.rps,
     grpcOnBare: G.on.rps / G.bare.rps,
   };
@@ -226,15 +231,16 @@ async function main(): Promise<void> {
   ];
 
   // Throughput / latency table: averages over rounds, then each round's req/s.
-  console.log('\n                               req/s   p50 ms   p99 ms   spread   µs CPU/req   bg cores   req/s per round');
+  console.log('\n                                       req/s   p50 ms   p99 ms   spread   µs CPU/req   bg cores   req/s per round');
   const row = (label: string, ls: Load[]): void => {
     const a = avg(ls);
-    console.log(`${label.padEnd(28)} ${f0(a.rps).padStart(8)} ${f2(a.p50).padStart(8)} ${f2(a.p99).padStart(8)} ${pct(spread(ls)).padStart(8)}` +
+    console.log(`${label.padEnd(36)} ${f0(a.rps).padStart(8)} ${f2(a.p50).padStart(8)} ${f2(a.p99).padStart(8)} ${pct(spread(ls)).padStart(8)}` +
       ` ${f0(a.cpuUs).padStart(12)} ${f2(a.bgCores).padStart(10)}   ${ls.map((l) => f0(l.rps)).join(' / ')}`);
   };
   row('HTTP  Pillion auth on', http['auth-on']);
   row('HTTP  Pillion auth off', http['auth-off']);
   row('HTTP  bare node:http', http.bare);
+  row('HTTP  minimal (route+token+SQLite)', http.minimal);
   row('gRPC  Pillion auth on', grpc['auth-on']);
   row('gRPC  Pillion auth off', grpc['auth-off']);
   row('gRPC  bare node:http2', grpc.bare);
@@ -243,6 +249,7 @@ async function main(): Promise<void> {
   console.log(`\nRSS MB  auth on : ${rssLine('auth-on')}`);
   console.log(`RSS MB  auth off: ${rssLine('auth-off')}`);
   console.log(`Start-up ms: ${startup.map(f0).join(', ')}`);
+  console.log(`HTTP minimal / bare ${f2(ratios.httpMinimalOnBare)} (the job alone: route, token, one SQLite read), Pillion auth-on / minimal ${f2(ratios.httpOnMinimal)}`);
   console.log(`gRPC auth-on / auth-off ${f2(ratios.grpcAuthOnOff)}, gRPC Pillion auth-on / bare ${f2(ratios.grpcOnBare)} (no targets)`);
   console.log(`CPU/request auth-on / auth-off: HTTP ${f2(H.on.cpuUs / H.off.cpuUs)}, gRPC ${f2(G.on.cpuUs / G.off.cpuUs)} (1.00 = auth costs nothing)\n`);
   // Other processes on this (shared, 2-core) machine take CPU from the server or the load generator
