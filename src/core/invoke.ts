@@ -3,7 +3,7 @@
 // sidecar (src/remote) — and turn failures into Dapr errors. The app's status, headers and
 // body come back unchanged (the adapters relay them).
 import type { Readable } from 'node:stream';
-import { buffer } from 'node:stream/consumers';
+import { readAll } from '../util/read-all.js';
 import { DaprError } from '../errors/table.js';
 import { AppChannelError, type AppChannel, type AppRequest, type AppResponse, type HeaderPairs, type StreamedAppResponse } from '../appchannel/channel.js';
 import type { CoreContext } from './context.js';
@@ -76,7 +76,7 @@ export async function invokeMethodStreamed(ctx: CoreContext, call: InvokeCall, b
   if (call.appId === ctx.appId || ctx.remote?.isOwnApp(call.appId)) {
     return invokeLocalStreamed(ctx, call, body, { appId: ctx.appId, namespace: ctx.invocation.namespace });
   }
-  if (!ctx.remote?.invokeStreaming) return invokeMethod(ctx, body ? { ...call, body: await buffer(body.stream) } : call);
+  if (!ctx.remote?.invokeStreaming) return invokeMethod(ctx, body ? { ...call, body: await readAll(body.stream) } : call);
   // Never to another sidecar: the caller's API token, this sidecar's app token, identities.
   return ctx.remote.invokeStreaming(call.appId, {
     verb: call.verb,
@@ -95,7 +95,7 @@ export async function invokeMethodStreamed(ctx: CoreContext, call: InvokeCall, b
  * and h2c apps); otherwise (gRPC apps) the body is read whole first. */
 export async function invokeLocalStreamed(ctx: CoreContext, call: InvokeCall, body: BodyStream | undefined, caller: Caller): Promise<AppResponse | StreamedAppResponse> {
   const channel = readyChannel(ctx, call);
-  if (!channel.invokeStreaming) return invokeLocal(ctx, body ? { ...call, body: await buffer(body.stream) } : call, caller);
+  if (!channel.invokeStreaming) return invokeLocal(ctx, body ? { ...call, body: await readAll(body.stream) } : call, caller);
   try {
     return await channel.invokeStreaming({ ...appRequest(ctx, call, caller), bodyStream: body?.stream, bodyLength: body?.length });
   } catch (err) {

@@ -7,7 +7,7 @@
 // this sidecar's local invocation path — its app channel, its app token — on behalf of the app
 // the caller's certificate names; the caller going away (RST_STREAM) aborts the call to the app.
 import { Readable } from 'node:stream';
-import { buffer } from 'node:stream/consumers';
+import { readAll } from '../util/read-all.js';
 import { create } from '@bufbuild/protobuf';
 import type { CallContext } from '../api/grpc/server.js';
 import { GrpcStatusError } from '../api/grpc/status.js';
@@ -50,7 +50,7 @@ export async function serveCallLocalStream(ctx: CoreContext, reqs: AsyncIterable
   try {
     // A small body of declared length is read whole, as the HTTP API does.
     res = complete
-      ? await invokeLocalStreamed(ctx, { ...invocation, body: await buffer(chunks) }, undefined, caller)
+      ? await invokeLocalStreamed(ctx, { ...invocation, body: await readAll(chunks) }, undefined, caller)
       : await invokeLocalStreamed(ctx, invocation, { stream: Readable.from(chunks, { objectMode: false }), length: declared }, caller);
   } catch (err) {
     if (err instanceof StreamFramingError) throw new DaprError('ERR_DIRECT_INVOKE', `failed to invoke, id: ${ctx.appId}, err: ${err.message}`);

@@ -9,7 +9,7 @@
 //    is called unary for a while. When too much of the body was already sent to send it
 //    again, the call fails with daprd's message.
 import type { Readable } from 'node:stream';
-import { buffer } from 'node:stream/consumers';
+import { readAll } from '../util/read-all.js';
 import { create } from '@bufbuild/protobuf';
 import { STREAM_ABOVE_BYTES, type AppRequest, type AppResponse, type StreamedAppResponse } from '../appchannel/channel.js';
 import { DaprError, GrpcCode } from '../errors/table.js';
@@ -114,7 +114,7 @@ function fromStreamed(a: StreamedAnswer): AppResponse | StreamedAppResponse {
 
 async function unary(d: StreamedInvokeDeps, raw: string, addr: ResolvedAddress, t: InvokeTarget, req: AppRequest, body: Uint8Array | Readable): Promise<AppResponse> {
   try {
-    const data = body instanceof Uint8Array ? body : await buffer(body);
+    const data = body instanceof Uint8Array ? body : await readAll(body);
     return fromInternal(await d.client.callLocal(addr, t, toInternal({ ...req, body: data }), req.signal, req.timeoutMs));
   } catch (err) {
     if (isStale(err)) d.resolver.forget?.(t);
