@@ -14,6 +14,8 @@ export interface HttpChannelOptions {
   readonly maxResponseBytes: number;
   /** speak TLS to the app (see tls.ts: verification only with --app-ca-file) */
   readonly tls?: ConnectionOptions;
+  /** the Host header (default host:port) — an endpoint outside Dapr gets its URL's host */
+  readonly hostHeader?: string;
 }
 
 // Headers that describe one connection, not the message (RFC 9110 §7.6.1): never relayed.
@@ -35,7 +37,7 @@ export function createHttpChannel(o: HttpChannelOptions): AppChannel {
   // noDelay: a small request must not wait for the ACK of the previous one (Nagle)
   const keep = { keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256, noDelay: true };
   const agent = o.tls ? new https.Agent({ ...keep, ...o.tls }) : new http.Agent(keep);
-  const hostHeader = o.host.includes(':') ? `[${o.host}]:${o.port}` : `${o.host}:${o.port}`;
+  const hostHeader = o.hostHeader ?? (o.host.includes(':') ? `[${o.host}]:${o.port}` : `${o.host}:${o.port}`);
   return {
     protocol: 'http',
     close: () => agent.destroy(),

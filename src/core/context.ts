@@ -1,6 +1,7 @@
 // What every API core gets: the app identity and the live components. Cores are
 // protocol-independent: requests and responses are typed like Dapr's protobuf messages, so
 // the gRPC adapter passes them straight through and the HTTP adapter maps URL/JSON to them.
+import type { ExternalChannels } from '../appchannel/external.js';
 import type { Binding, PubSub, SecretStore, StateStore } from '../components/types.js';
 import type { AppChannel, AppRequest, AppResponse, StreamedAppResponse } from '../appchannel/channel.js';
 import type { ClientHttp2Stream, OutgoingHttpHeaders } from 'node:http2';
@@ -103,6 +104,8 @@ export interface CoreContext {
   readonly invocation: AppInvocation;
   /** undefined: invocation reaches the own app only */
   readonly remote?: RemoteInvocation;
+  /** channels to endpoints outside Dapr (full-URL targets); undefined: such calls are refused */
+  readonly external?: ExternalChannels;
   /** attributes set with the metadata API (PUT /v1.0/metadata/{key}, SetMetadata) */
   readonly extendedMetadata: Map<string, string>;
   readonly enabledFeatures: readonly string[];

@@ -7,6 +7,7 @@ import { readAll } from '../util/read-all.js';
 import { DaprError } from '../errors/table.js';
 import { AppChannelError, type AppChannel, type AppRequest, type AppResponse, type HeaderPairs, type StreamedAppResponse } from '../appchannel/channel.js';
 import type { CoreContext } from './context.js';
+import { invokeExternal, isUrlTarget } from './invoke-external.js';
 
 export interface InvokeCall {
   readonly appId: string;
@@ -43,6 +44,7 @@ const NEVER_FORWARDED = new Set([
 ]);
 
 export async function invokeMethod(ctx: CoreContext, call: InvokeCall): Promise<AppResponse> {
+  if (isUrlTarget(call.appId)) return (await invokeExternal(ctx, call)) as AppResponse;
   if (call.appId === ctx.appId || ctx.remote?.isOwnApp(call.appId)) return invokeLocal(ctx, call, { appId: ctx.appId, namespace: ctx.invocation.namespace });
   if (!ctx.remote) {
     throw new DaprError('ERR_DIRECT_INVOKE', `failed to invoke, id: ${call.appId}, err: couldn't find service: ${call.appId} (invocation of other apps is off on this sidecar: it has no trust bundle)`);
@@ -73,6 +75,7 @@ export interface BodyStream {
  * and answers buffered, as before.
  */
 export async function invokeMethodStreamed(ctx: CoreContext, call: InvokeCall, body: BodyStream | undefined): Promise<AppResponse | StreamedAppResponse> {
+  if (isUrlTarget(call.appId)) return invokeExternal(ctx, call, body);
   if (call.appId === ctx.appId || ctx.remote?.isOwnApp(call.appId)) {
     return invokeLocalStreamed(ctx, call, body, { appId: ctx.appId, namespace: ctx.invocation.namespace });
   }
@@ -131,7 +134,7 @@ function readyChannel(ctx: CoreContext, call: InvokeCall): AppChannel {
 
 /** A channel failure as the caller's Dapr error; anything else (e.g. the caller's body
  * over the size limit) passes unchanged. */
-function channelFailure(err: unknown, appId: string): unknown {
+export function channelFailure(err: unknown, appId: string): unknown {
   if (!(err instanceof AppChannelError)) return err;
   if (err.kind === 'timeout') return new DaprError('ERR_DIRECT_INVOKE_TIMEOUT', `failed to invoke, id: ${appId}, err: ${err.message}`);
   return new DaprError('ERR_DIRECT_INVOKE', `failed to invoke, id: ${appId}, err: ${err.message}`);

@@ -2,6 +2,7 @@
 import type { LoadedComponent } from '../components/instances.js';
 import { ComponentStore } from '../components/instances.js';
 import type { RunConfig } from '../config/run-config.js';
+import type { ExternalChannels } from '../appchannel/external.js';
 import type { AppInvocation, CoreContext, PubSubObserver, RemoteInvocation, SubscriptionInfo } from '../core/context.js';
 import type { StreamSubscriber } from '../pubsub/manager.js';
 import { VERSION } from '../version.js';
@@ -19,7 +20,7 @@ export interface RuntimeState {
   pubsubStreams?: StreamSubscriber;
 }
 
-export function buildCoreContext(cfg: RunConfig, loaded: readonly LoadedComponent[], rt: RuntimeState, features: readonly string[], invocation: AppInvocation, remote?: RemoteInvocation): CoreContext & { store: ComponentStore } {
+export function buildCoreContext(cfg: RunConfig, loaded: readonly LoadedComponent[], rt: RuntimeState, features: readonly string[], invocation: AppInvocation, remote?: RemoteInvocation, external?: ExternalChannels): CoreContext & { store: ComponentStore } {
   const store = new ComponentStore(loaded);
   const specs = new Map(loaded.map((c) => [c.spec.name, c.spec.metadata]));
   return {
@@ -51,6 +52,7 @@ export function buildCoreContext(cfg: RunConfig, loaded: readonly LoadedComponen
     },
     invocation,
     remote,
+    external,
     extendedMetadata: new Map(),
     enabledFeatures: features,
     pubsubObserver: rt.pubsubObserver,

@@ -23,6 +23,7 @@ import { setupAuth } from '../security/auth-setup.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { buildCoreContext, type RuntimeState } from './core-context.js';
+import { createExternalChannels } from '../appchannel/external.js';
 import { closeGracefully, describe, listen, ListenError, type Endpoint } from './listen.js';
 import { startApp, type AppProcess } from './app-process.js';
 import { createAppLink } from './app-link.js';
@@ -95,7 +96,8 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
   const appLink = createAppLink(cfg, auth.appToken, logger, metrics.registry);
   // Sidecar-to-sidecar invocation: trust, resolver and client now; the internal server listens below.
   const remote = await setupRemote(cfg, logger);
-  const ctx = buildCoreContext(cfg, loaded.components, rt, configuration.features, appLink.invocation, remote.invocation);
+  const external = createExternalChannels(cfg.maxBodyBytes);
+  const ctx = buildCoreContext(cfg, loaded.components, rt, configuration.features, appLink.invocation, remote.invocation, external);
   const subscriptions = await setupSubscriptions(ctx, loaded.others, logger, cfg.mode === 'kubernetes' ? cfg.namespace : undefined);
   rt.subscriptions = () => subscriptions.active();
   rt.pubsubStreams = subscriptions;
@@ -179,6 +181,7 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
     await Promise.all(grpcServers.map((g) => g.close(0)));
     await ctx.store.closeAll();
     appLink.close();
+    external.close();
     auth.close();
     throw err;
   }
@@ -237,6 +240,7 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
         app?.stop(grace),
       ]);
       appLink.close();
+      external.close();
       await ctx.store.closeAll();
       auth.close();
       logger.info('Pillion runtime stopped');

@@ -18,6 +18,11 @@ export const INVOKE_PATH = '/v1.0/invoke/:appId/method/*';
 // The method is taken from the raw target, not the router's decoded copy, so that the app
 // sees exactly what the caller wrote (%2F stays %2F).
 const METHOD_IN_PATH = /^\/*v1\.0\/+invoke\/+[^/]*\/+method\/*(.*)$/;
+// Any other /v1.0/invoke/… path, as daprd's findTargetIDAndMethod reads it: everything before
+// the first "/method/" is the target. That is how a full URL arrives (`http://host/…`, whose
+// "//" the router would fold, or percent-encoded as `http%3A%2F%2Fhost`).
+export const INVOKE_ANY_PATH = '/v1.0/invoke/*';
+const TARGET_IN_PATH = /^\/*v1\.0\/+invoke\/+(.+?)\/method\/(.*)$/s;
 const APP_ID_HEADER = 'dapr-app-id';
 
 const NO_APP_ID = 'failed getting app id either from the URL path or the header dapr-app-id';
@@ -28,7 +33,30 @@ export function invokeRoutes(ctx: CoreContext): RouteDef[] {
     const target = headerTarget(req.rawHeaders, path) ?? { appId: req.params.appId ?? '', method: METHOD_IN_PATH.exec(path)?.[1] ?? '' };
     return call(ctx, req, target, query);
   };
-  return VERBS.map((method) => ({ method, path: INVOKE_PATH, group: 'invoke', handler, streamBody: true }));
+  const anyTarget = (req: HttpRequest) => {
+    const { path, query } = splitUrl(req.url);
+    const found = headerTarget(req.rawHeaders, path) ?? pathTarget(path);
+    if (!found) throw new DaprError('ERR_DIRECT_INVOKE_NO_APP_ID', NO_APP_ID);
+    return call(ctx, req, found, query);
+  };
+  return VERBS.flatMap((method): RouteDef[] => [
+    { method, path: INVOKE_PATH, group: 'invoke', handler, streamBody: true },
+    { method, path: INVOKE_ANY_PATH, group: 'invoke', handler: anyTarget, streamBody: true },
+  ]);
+}
+
+/** The target and method of a raw /v1.0/invoke/<target>/method/<method> path; the target
+ * is percent-decoded (Go's QueryUnescape in daprd), the method kept as written. */
+export function pathTarget(rawPath: string): HttpInvokeTarget | undefined {
+  const m = TARGET_IN_PATH.exec(rawPath);
+  if (!m) return undefined;
+  let appId = m[1]!;
+  try {
+    appId = decodeURIComponent(appId);
+  } catch {
+    // not valid percent-encoding: the target as written
+  }
+  return { appId, method: m[2]! };
 }
 
 /** The dapr-app-id header and Basic-auth forms on a path no route matches: the whole path is

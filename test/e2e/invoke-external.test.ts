@@ -1,0 +1,161 @@
+// Service invocation of an endpoint outside Dapr, by full URL (daprd 1.11+): the raw URL and
+// its percent-encoded form on the HTTP API, InvokeService on gRPC, and the official SDK over
+// both. The endpoint gets the method under the URL's path, the query, the body and the
+// caller's own headers — never the caller's API token, never the app token, never Dapr's
+// caller identities — and its answer comes back unchanged.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { create } from '@bufbuild/protobuf';
+import { CommunicationProtocolEnum, DaprClient, HttpMethod, LogLevel } from '@dapr/dapr';
+import { startSidecar, stopAll, type Sidecar } from '../helpers/sidecar.js';
+import { headerValues, request, startHttpApp, type RecordingApp } from '../helpers/apps.js';
+import { Code, daprGrpcClient, grpcError } from '../helpers/connect.js';
+import { selfSigned, startHttpsApp } from '../helpers/protocol-apps.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../helpers/sidecar.js';
+import { InvokeRequestSchema, HTTPExtensionSchema, HTTPExtension_Verb } from '../../src/gen/dapr/proto/common/v1/common_pb.js';
+
+const TOKEN = 'external-invoke-api-token-5d';
+const APP_TOKEN = 'external-invoke-app-token-7c';
+const auth: Array<[string, string]> = [['dapr-api-token', TOKEN]];
+let ext: RecordingApp;
+let sc: Sidecar;
+const clients: DaprClient[] = [];
+
+before(async () => {
+  ext = await startHttpApp();
+  ext.answer = (s) => ({ status: 201, headers: { 'content-type': 'application/json', 'x-endpoint': 'outside' }, body: JSON.stringify({ url: s.url, method: s.method }) });
+  // An app token is configured: it must still not reach an endpoint outside Dapr.
+  sc = await startSidecar({ appId: 'ext-caller', token: TOKEN, env: { APP_API_TOKEN: APP_TOKEN } });
+});
+after(async () => {
+  for (const c of clients) await c.stop().catch(() => {});
+  await stopAll();
+  await ext.close();
+});
+
+const base = () => `http://127.0.0.1:${ext.port}`;
+const last = () => ext.seen.at(-1)!;
+/** Nothing the sidecar owns travels to the endpoint. */
+function assertNothingOfOurs(raw: readonly string[]): void {
+  for (const h of ['dapr-api-token', 'dapr-caller-app-id', 'dapr-callee-app-id', 'dapr-caller-namespace', 'dapr-app-id']) {
+    assert.deepEqual(headerValues(raw, h), [], `${h} must not be sent to an endpoint outside Dapr`);
+  }
+  assert.ok(!raw.includes(APP_TOKEN) && !raw.includes(TOKEN), 'no token value in any header');
+}
+
+describe('HTTP API: /v1.0/invoke/<URL>/method/<method>', () => {
+  test('the URL as written: method, query and headers reach the endpoint; its answer comes back unchanged', async () => {
+    const r = await request(sc.httpPort, 'GET', `/v1.0/invoke/${base()}/method/orders/42?expand=items&x=%2F`, [
+      ...auth, ['x-request-id', 'r-1'], ['dapr-caller-app-id', 'spoofed'],
+    ]);
+    assert.equal(r.status, 201);
+    assert.equal(r.headers['x-endpoint'], 'outside');
+    assert.deepEqual(JSON.parse(r.body.toString()), { url: '/orders/42?expand=items&x=%2F', method: 'GET' });
+    assert.deepEqual(headerValues(last().rawHeaders, 'x-request-id'), ['r-1']);
+    assertNothingOfOurs(last().rawHeaders);
+  });
+
+  test("percent-encoded, with a base path: the method goes under the URL's path; a body is relayed", async () => {
+    const target = encodeURIComponent(`${base()}/api/v2/`);
+    const body = Buffer.alloc(200_000, 'b');
+    const r = await request(sc.httpPort, 'POST', `/v1.0/invoke/${target}/method/users`, [...auth, ['content-type', 'application/octet-stream']], body);
+    assert.equal(r.status, 201);
+    assert.equal(last().url, '/api/v2/users');
+    assert.equal(last().method, 'POST');
+    assert.ok(last().body.equals(body));
+    assertNothingOfOurs(last().rawHeaders);
+  });
+
+  test('without the API token: 401, and nothing reaches the endpoint', async () => {
+    const before = ext.seen.length;
+    const r = await request(sc.httpPort, 'GET', `/v1.0/invoke/${base()}/method/secret`);
+    assert.equal(r.status, 401);
+    assert.equal(ext.seen.length, before);
+  });
+
+  test('an endpoint that is down: 500 ERR_DIRECT_INVOKE naming it; credentials in the URL are refused', async () => {
+    const down = await request(sc.httpPort, 'GET', '/v1.0/invoke/http://127.0.0.1:1/method/x', auth);
+    assert.equal(down.status, 500);
+    const e = JSON.parse(down.body.toString()) as { errorCode: string; message: string };
+    assert.equal(e.errorCode, 'ERR_DIRECT_INVOKE');
+    assert.match(e.message, /http:\/\/127\.0\.0\.1:1/);
+    const creds = await request(sc.httpPort, 'GET', `/v1.0/invoke/${encodeURIComponent(`http://user:pw@127.0.0.1:${ext.port}`)}/method/x`, auth);
+    assert.equal(creds.status, 500);
+    assert.ok(!creds.body.toString().includes('pw'), 'the password is not echoed');
+  });
+
+  test('a path with no "/method/" still names no target (404 ERR_DIRECT_INVOKE)', async () => {
+    const r = await request(sc.httpPort, 'GET', `/v1.0/invoke/${base()}/elsewhere`, auth);
+    assert.equal(r.status, 404);
+    assert.equal((JSON.parse(r.body.toString()) as { errorCode: string }).errorCode, 'ERR_DIRECT_INVOKE');
+  });
+});
+
+describe('gRPC InvokeService with a URL as the id', () => {
+  test('verb, query and data reach the endpoint; the answer is the endpoint\'s body', async () => {
+    const client = daprGrpcClient(sc.grpcPort, TOKEN);
+    const res = await client.invokeService({
+      id: `${base()}/grpc-base`,
+      message: create(InvokeRequestSchema, {
+        method: 'items',
+        contentType: 'application/json',
+        data: { typeUrl: '', value: Buffer.from('{"a":1}') },
+        httpExtension: create(HTTPExtensionSchema, { verb: HTTPExtension_Verb.PUT, querystring: 'q=1' }),
+      }),
+    });
+    assert.deepEqual(JSON.parse(Buffer.from(res.data!.value).toString()), { url: '/grpc-base/items?q=1', method: 'PUT' });
+    assert.equal(last().body.toString(), '{"a":1}');
+    assertNothingOfOurs(last().rawHeaders);
+  });
+
+  test('without the token: UNAUTHENTICATED, nothing sent', async () => {
+    const before = ext.seen.length;
+    const e = await grpcError(() => daprGrpcClient(sc.grpcPort).invokeService({ id: base(), message: create(InvokeRequestSchema, { method: 'x' }) }));
+    assert.equal(e.code, Code.Unauthenticated);
+    assert.equal(ext.seen.length, before);
+  });
+});
+
+for (const proto of [CommunicationProtocolEnum.HTTP, CommunicationProtocolEnum.GRPC]) {
+  test(`the official SDK (${proto === CommunicationProtocolEnum.HTTP ? 'HTTP' : 'gRPC'}) invokes a URL target`, async () => {
+    const client = new DaprClient({
+      daprHost: '127.0.0.1', daprPort: String(proto === CommunicationProtocolEnum.HTTP ? sc.httpPort : sc.grpcPort),
+      communicationProtocol: proto, daprApiToken: TOKEN, logger: { level: LogLevel.Error },
+    });
+    clients.push(client);
+    const out = (await client.invoker.invoke(base(), 'sdk/call', HttpMethod.POST, { n: 1 })) as { url: string; method: string };
+    assert.deepEqual(out, { url: '/sdk/call', method: 'POST' });
+    assert.deepEqual(JSON.parse(last().body.toString()), { n: 1 });
+    assertNothingOfOurs(last().rawHeaders);
+  });
+}
+
+describe('HTTPS endpoints: the certificate is verified', () => {
+  test('a certificate from an unknown CA fails the call (the app channel\'s "not verified" rule does not apply); with the CA in NODE_EXTRA_CA_CERTS it succeeds', async () => {
+    const cert = selfSigned(); // for DNS name localhost
+    const https = await startHttpsApp(cert);
+    try {
+      const url = `/v1.0/invoke/https://localhost:${https.port}/method/tls-check`;
+      const refused = await request(sc.httpPort, 'GET', url, auth);
+      assert.equal(refused.status, 500);
+      const e = JSON.parse(refused.body.toString()) as { errorCode: string; message: string };
+      assert.equal(e.errorCode, 'ERR_DIRECT_INVOKE');
+      assert.match(e.message, /CERT|certificate/i);
+      assert.equal(https.seen.length, 0);
+
+      const caFile = join(tempDir(), 'ca.pem');
+      writeFileSync(caFile, cert.ca);
+      const trusting = await startSidecar({ appId: 'ext-trusting', token: TOKEN, env: { NODE_EXTRA_CA_CERTS: caFile } });
+      const ok = await request(trusting.httpPort, 'POST', url, auth, 'over tls');
+      assert.equal(ok.status, 200);
+      assert.equal(https.seen.at(-1)!.url, '/tls-check');
+      assert.equal(https.seen.at(-1)!.body.toString(), 'over tls');
+      assert.equal(https.seen.at(-1)!.tls, true);
+      assert.equal(https.seen.at(-1)!.headers['dapr-api-token'], undefined);
+    } finally {
+      await https.close();
+    }
+  });
+});
