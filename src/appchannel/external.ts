@@ -6,26 +6,35 @@
 import { createHttpChannel } from './http-channel.js';
 import type { AppChannel } from './channel.js';
 
+/** Client TLS of an HTTPEndpoint resource (PEM): its own root CA replaces the system's. */
+export interface EndpointTls {
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
+}
+
 export interface ExternalChannels {
-  /** the channel to `url`'s origin (http: or https:) */
-  channel(url: URL): AppChannel;
+  /** the channel to `url`'s origin (http: or https:); `named` with its TLS for an
+   * HTTPEndpoint resource, which gets a pool of its own */
+  channel(url: URL, named?: { readonly name: string; readonly tls?: EndpointTls }): AppChannel;
   close(): void;
 }
 
 export function createExternalChannels(maxResponseBytes: number): ExternalChannels {
   const open = new Map<string, AppChannel>();
   return {
-    channel(url) {
-      let ch = open.get(url.origin);
+    channel(url, named) {
+      const key = named ? `${named.name}\u0000${url.origin}` : url.origin;
+      let ch = open.get(key);
       if (!ch) {
         const tls = url.protocol === 'https:';
         // URL keeps IPv6 hosts bracketed; sockets want them bare.
         const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
         ch = createHttpChannel({
           host, port: Number(url.port) || (tls ? 443 : 80), maxResponseBytes, hostHeader: url.host,
-          tls: tls ? { minVersion: 'TLSv1.2' } : undefined,
+          tls: tls ? { minVersion: 'TLSv1.2', ...named?.tls } : undefined,
         });
-        open.set(url.origin, ch);
+        open.set(key, ch);
       }
       return ch;
     },

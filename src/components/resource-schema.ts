@@ -80,7 +80,8 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
-function located(doc: ResourceDocument, path: readonly PropertyKey[]): string {
+/** `file:line` of the value at `path` in the document (the file alone when unknown). */
+export function located(doc: ResourceDocument, path: readonly PropertyKey[]): string {
   const line = doc.lineOf(path);
   return line === undefined ? doc.source : `${doc.source}:${line}`;
 }

@@ -2,6 +2,7 @@
 // protocol-independent: requests and responses are typed like Dapr's protobuf messages, so
 // the gRPC adapter passes them straight through and the HTTP adapter maps URL/JSON to them.
 import type { ExternalChannels } from '../appchannel/external.js';
+import type { HttpEndpoint } from '../components/http-endpoint.js';
 import type { Binding, PubSub, SecretStore, StateStore } from '../components/types.js';
 import type { AppChannel, AppRequest, AppResponse, StreamedAppResponse } from '../appchannel/channel.js';
 import type { ClientHttp2Stream, OutgoingHttpHeaders } from 'node:http2';
@@ -106,6 +107,8 @@ export interface CoreContext {
   readonly remote?: RemoteInvocation;
   /** channels to endpoints outside Dapr (full-URL targets); undefined: such calls are refused */
   readonly external?: ExternalChannels;
+  /** HTTPEndpoint resources by name: invocation targets outside Dapr */
+  readonly httpEndpoints?: ReadonlyMap<string, HttpEndpoint>;
   /** attributes set with the metadata API (PUT /v1.0/metadata/{key}, SetMetadata) */
   readonly extendedMetadata: Map<string, string>;
   readonly enabledFeatures: readonly string[];

@@ -7,6 +7,7 @@
 import type { AppRequest, AppResponse, StreamedAppResponse } from '../appchannel/channel.js';
 import { DaprError } from '../errors/table.js';
 import type { CoreContext } from './context.js';
+import type { HttpEndpoint } from '../components/http-endpoint.js';
 import { channelFailure, forwardable, type BodyStream, type InvokeCall } from './invoke.js';
 
 /** true when the target names an endpoint by URL rather than a Dapr app id */
@@ -25,14 +26,20 @@ export function targetUrl(target: string): URL {
   return url;
 }
 
-/** The request as the endpoint receives it: <URL path>/<method>, the caller's query. */
-function externalRequest(ctx: CoreContext, call: InvokeCall, url: URL, body?: BodyStream): AppRequest {
+/** The request as the endpoint receives it: <URL path>/<method>, the caller's query, the
+ * caller's forwardable headers with the HTTPEndpoint's own set over them. */
+function externalRequest(ctx: CoreContext, call: InvokeCall, url: URL, endpoint?: HttpEndpoint, body?: BodyStream): AppRequest {
   const base = url.pathname.replace(/^\/+|\/+$/g, '');
+  let headers = forwardable(ctx, call.headers);
+  if (endpoint?.headers.length) {
+    const own = new Set(endpoint.headers.map(([k]) => k));
+    headers = [...headers.filter(([k]) => !own.has(k)), ...endpoint.headers.map(([k, v]): [string, string] => [k, v])];
+  }
   return {
     verb: call.verb,
     method: base ? `${base}/${call.method}` : call.method,
     query: call.query,
-    headers: forwardable(ctx, call.headers),
+    headers,
     body: call.body,
     signal: call.signal,
     timeoutMs: call.timeoutMs,
@@ -41,15 +48,20 @@ function externalRequest(ctx: CoreContext, call: InvokeCall, url: URL, body?: Bo
   };
 }
 
-/** Calls the endpoint; the body is relayed as it flows when `body` is given (HTTP API). */
-export async function invokeExternal(ctx: CoreContext, call: InvokeCall, body?: BodyStream): Promise<AppResponse | StreamedAppResponse> {
-  const url = targetUrl(call.appId);
-  if (!ctx.external) throw new DaprError('ERR_DIRECT_INVOKE', `failed to invoke, id: ${url.origin}, err: invocation of endpoints outside Dapr is off on this sidecar`);
-  const channel = ctx.external.channel(url);
+/** The HTTPEndpoint resource a target names, if any (names win over app ids, as in daprd). */
+export const namedEndpoint = (ctx: CoreContext, target: string): HttpEndpoint | undefined => ctx.httpEndpoints?.get(target);
+
+/** Calls the endpoint — a URL target, or the HTTPEndpoint `endpoint` — relaying the body as it
+ * flows when `body` is given (HTTP API). */
+export async function invokeExternal(ctx: CoreContext, call: InvokeCall, body?: BodyStream, endpoint?: HttpEndpoint): Promise<AppResponse | StreamedAppResponse> {
+  const url = endpoint?.url ?? targetUrl(call.appId);
+  const id = endpoint?.name ?? url.origin;
+  if (!ctx.external) throw new DaprError('ERR_DIRECT_INVOKE', `failed to invoke, id: ${id}, err: invocation of endpoints outside Dapr is off on this sidecar`);
+  const channel = ctx.external.channel(url, endpoint);
   try {
-    const req = externalRequest(ctx, call, url, body);
+    const req = externalRequest(ctx, call, url, endpoint, body);
     return body && channel.invokeStreaming ? await channel.invokeStreaming(req) : await channel.invoke(req);
   } catch (err) {
-    throw channelFailure(err, url.origin);
+    throw channelFailure(err, id);
   }
 }

@@ -7,7 +7,7 @@ import { readAll } from '../util/read-all.js';
 import { DaprError } from '../errors/table.js';
 import { AppChannelError, type AppChannel, type AppRequest, type AppResponse, type HeaderPairs, type StreamedAppResponse } from '../appchannel/channel.js';
 import type { CoreContext } from './context.js';
-import { invokeExternal, isUrlTarget } from './invoke-external.js';
+import { invokeExternal, isUrlTarget, namedEndpoint } from './invoke-external.js';
 
 export interface InvokeCall {
   readonly appId: string;
@@ -44,7 +44,8 @@ const NEVER_FORWARDED = new Set([
 ]);
 
 export async function invokeMethod(ctx: CoreContext, call: InvokeCall): Promise<AppResponse> {
-  if (isUrlTarget(call.appId)) return (await invokeExternal(ctx, call)) as AppResponse;
+  const endpoint = namedEndpoint(ctx, call.appId);
+  if (endpoint || isUrlTarget(call.appId)) return (await invokeExternal(ctx, call, undefined, endpoint)) as AppResponse;
   if (call.appId === ctx.appId || ctx.remote?.isOwnApp(call.appId)) return invokeLocal(ctx, call, { appId: ctx.appId, namespace: ctx.invocation.namespace });
   if (!ctx.remote) {
     throw new DaprError('ERR_DIRECT_INVOKE', `failed to invoke, id: ${call.appId}, err: couldn't find service: ${call.appId} (invocation of other apps is off on this sidecar: it has no trust bundle)`);
@@ -75,7 +76,8 @@ export interface BodyStream {
  * and answers buffered, as before.
  */
 export async function invokeMethodStreamed(ctx: CoreContext, call: InvokeCall, body: BodyStream | undefined): Promise<AppResponse | StreamedAppResponse> {
-  if (isUrlTarget(call.appId)) return invokeExternal(ctx, call, body);
+  const endpoint = namedEndpoint(ctx, call.appId);
+  if (endpoint || isUrlTarget(call.appId)) return invokeExternal(ctx, call, body, endpoint);
   if (call.appId === ctx.appId || ctx.remote?.isOwnApp(call.appId)) {
     return invokeLocalStreamed(ctx, call, body, { appId: ctx.appId, namespace: ctx.invocation.namespace });
   }

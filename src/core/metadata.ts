@@ -5,6 +5,7 @@ import {
   AppConnectionHealthPropertiesSchema,
   AppConnectionPropertiesSchema,
   GetMetadataResponseSchema,
+  MetadataHTTPEndpointSchema,
   RegisteredComponentsSchema,
   PubsubSubscriptionSchema,
   PubsubSubscriptionType,
@@ -40,6 +41,7 @@ export function getMetadata(ctx: CoreContext): GetMetadataResponse {
         type: SUBSCRIPTION_TYPES[s.kind],
       }),
     ),
+    httpEndpoints: [...(ctx.httpEndpoints?.keys() ?? [])].map((name) => create(MetadataHTTPEndpointSchema, { name })),
     // daprd always reports its version among the extended attributes
     extendedMetadata: { daprRuntimeVersion: ctx.runtimeVersion, ...Object.fromEntries(ctx.extendedMetadata) },
     appConnectionProperties: create(AppConnectionPropertiesSchema, {

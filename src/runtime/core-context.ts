@@ -3,6 +3,7 @@ import type { LoadedComponent } from '../components/instances.js';
 import { ComponentStore } from '../components/instances.js';
 import type { RunConfig } from '../config/run-config.js';
 import type { ExternalChannels } from '../appchannel/external.js';
+import type { HttpEndpoint } from '../components/http-endpoint.js';
 import type { AppInvocation, CoreContext, PubSubObserver, RemoteInvocation, SubscriptionInfo } from '../core/context.js';
 import type { StreamSubscriber } from '../pubsub/manager.js';
 import { VERSION } from '../version.js';
@@ -20,7 +21,7 @@ export interface RuntimeState {
   pubsubStreams?: StreamSubscriber;
 }
 
-export function buildCoreContext(cfg: RunConfig, loaded: readonly LoadedComponent[], rt: RuntimeState, features: readonly string[], invocation: AppInvocation, remote?: RemoteInvocation, external?: ExternalChannels): CoreContext & { store: ComponentStore } {
+export function buildCoreContext(cfg: RunConfig, loaded: readonly LoadedComponent[], rt: RuntimeState, features: readonly string[], invocation: AppInvocation, remote?: RemoteInvocation, external?: ExternalChannels, httpEndpoints?: ReadonlyMap<string, HttpEndpoint>): CoreContext & { store: ComponentStore } {
   const store = new ComponentStore(loaded);
   const specs = new Map(loaded.map((c) => [c.spec.name, c.spec.metadata]));
   return {
@@ -53,6 +54,7 @@ export function buildCoreContext(cfg: RunConfig, loaded: readonly LoadedComponen
     invocation,
     remote,
     external,
+    httpEndpoints,
     extendedMetadata: new Map(),
     enabledFeatures: features,
     pubsubObserver: rt.pubsubObserver,

@@ -24,6 +24,9 @@ import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { buildCoreContext, type RuntimeState } from './core-context.js';
 import { createExternalChannels } from '../appchannel/external.js';
+import type { HttpEndpoint } from '../components/http-endpoint.js';
+// The kind's name only: the module (and zod under it) loads when such a resource exists.
+const HTTP_ENDPOINT_KIND = 'HTTPEndpoint';
 import { closeGracefully, describe, listen, ListenError, type Endpoint } from './listen.js';
 import { startApp, type AppProcess } from './app-process.js';
 import { createAppLink } from './app-link.js';
@@ -82,7 +85,7 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
     metrics.componentLoaded(c.spec.type, true);
     logger.info(`Component loaded: ${c.spec.name} (${c.spec.type}/${c.spec.version})`);
   }
-  for (const o of loaded.others.filter((x) => !PUBSUB_RESOURCE_KINDS.includes(x.kind))) logger.info(`Resource of kind ${o.kind} ${o.name ? `"${o.name}" ` : ''}in ${o.source} is not used by Pillion; ignored`);
+  for (const o of loaded.others.filter((x) => !PUBSUB_RESOURCE_KINDS.includes(x.kind) && x.kind !== HTTP_ENDPOINT_KIND)) logger.info(`Resource of kind ${o.kind} ${o.name ? `"${o.name}" ` : ''}in ${o.source} is not used by Pillion; ignored`);
   for (const i of loaded.ignored) logger.warn(`Component ${i.name} failed to initialise and has ignoreErrors: true; skipped: ${i.error}`);
 
   let stopping: Promise<void> | undefined;
@@ -97,7 +100,16 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
   // Sidecar-to-sidecar invocation: trust, resolver and client now; the internal server listens below.
   const remote = await setupRemote(cfg, logger);
   const external = createExternalChannels(cfg.maxBodyBytes);
-  const ctx = buildCoreContext(cfg, loaded.components, rt, configuration.features, appLink.invocation, remote.invocation, external);
+  const httpEndpoints = new Map<string, HttpEndpoint>();
+  const ctx = buildCoreContext(cfg, loaded.components, rt, configuration.features, appLink.invocation, remote.invocation, external, httpEndpoints);
+  // HTTPEndpoint resources read their secrets from the secret stores just loaded.
+  if (loaded.others.some((o) => o.kind === HTTP_ENDPOINT_KIND)) {
+    const { loadHttpEndpoints } = await import('../components/http-endpoint.js');
+    for (const [name, e] of await loadHttpEndpoints(loaded.others, cfg.appId, cfg.mode === 'kubernetes' ? cfg.namespace : undefined, (n) => ctx.components.secret(n))) {
+      httpEndpoints.set(name, e);
+      logger.info(`HTTPEndpoint ${name}: invocations of "${name}" go to ${e.url.origin}${e.url.pathname === '/' ? '' : e.url.pathname}`);
+    }
+  }
   const subscriptions = await setupSubscriptions(ctx, loaded.others, logger, cfg.mode === 'kubernetes' ? cfg.namespace : undefined);
   rt.subscriptions = () => subscriptions.active();
   rt.pubsubStreams = subscriptions;

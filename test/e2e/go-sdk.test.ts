@@ -12,6 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { headerValues, startHttpApp, type RecordingApp, type Seen } from '../helpers/apps.js';
 import { httpRaw, minimalEnv, ROOT, startSidecar, stopAll, tempDir, type Sidecar } from '../helpers/sidecar.js';
+import { localSecretStoreYaml } from '../helpers/resources.js';
 
 const TOKEN = 'go-sdk-api-token-7c1d40';
 const APP_TOKEN = 'go-sdk-app-token-2b9e11';
@@ -122,17 +123,7 @@ spec:
   - name: connectionString
     value: ${join(dir, 'state.db')}
 ---
-apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata:
-  name: localsecrets
-spec:
-  type: secretstores.local.file
-  version: v1
-  metadata:
-  - name: secretsFile
-    value: ${join(dir, 'secrets.json')}
-`,
+${localSecretStoreYaml('localsecrets', join(dir, 'secrets.json'))}`,
   );
   return dir;
 }

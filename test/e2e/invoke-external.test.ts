@@ -14,6 +14,7 @@ import { selfSigned, startHttpsApp } from '../helpers/protocol-apps.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/sidecar.js';
+import { localSecretStoreYaml } from '../helpers/resources.js';
 import { InvokeRequestSchema, HTTPExtensionSchema, HTTPExtension_Verb } from '../../src/gen/dapr/proto/common/v1/common_pb.js';
 
 const TOKEN = 'external-invoke-api-token-5d';
@@ -157,5 +158,87 @@ describe('HTTPS endpoints: the certificate is verified', () => {
     } finally {
       await https.close();
     }
+  });
+});
+
+describe('HTTPEndpoint resources: an endpoint outside Dapr by name', () => {
+  let named: Sidecar;
+  let dir: string;
+  const endpointYaml = (baseUrl: string, extra = ''): string => `${localSecretStoreYaml('localsecrets', join(dir, 'secrets.json'))}---
+apiVersion: dapr.io/v1alpha1
+kind: HTTPEndpoint
+metadata:
+  name: billing-api
+spec:
+  baseUrl: ${baseUrl}
+  headers:
+  - name: X-Tenant
+    value: acme
+  - name: Authorization
+    secretKeyRef:
+      name: billing-key
+auth:
+  secretStore: localsecrets
+---
+apiVersion: dapr.io/v1alpha1
+kind: HTTPEndpoint
+metadata:
+  name: someone-elses
+spec:
+  baseUrl: http://127.0.0.1:1
+scopes: [another-app]
+${extra}`;
+
+  before(async () => {
+    dir = tempDir();
+    writeFileSync(join(dir, 'secrets.json'), JSON.stringify({ 'billing-key': 'Bearer from-the-secret-store' }));
+    writeFileSync(join(dir, 'resources.yaml'), endpointYaml(`${base()}/billing/`));
+    named = await startSidecar({ appId: 'ext-named', token: TOKEN, env: { APP_API_TOKEN: APP_TOKEN }, resourcesPaths: [dir] });
+  });
+
+  test("HTTP: <baseUrl>/<method>, the resource's headers (inline and from the secret store) set over the caller's", async () => {
+    const r = await request(named.httpPort, 'PUT', '/v1.0/invoke/billing-api/method/invoices/7?draft=1', [
+      ...auth, ['authorization', 'Bearer caller-tries'], ['x-trace', 't-9'],
+    ], 'invoice');
+    assert.equal(r.status, 201);
+    assert.equal(last().url, '/billing/invoices/7?draft=1');
+    assert.equal(last().body.toString(), 'invoice');
+    assert.deepEqual(headerValues(last().rawHeaders, 'authorization'), ['Bearer from-the-secret-store']);
+    assert.deepEqual(headerValues(last().rawHeaders, 'x-tenant'), ['acme']);
+    assert.deepEqual(headerValues(last().rawHeaders, 'x-trace'), ['t-9']);
+    assertNothingOfOurs(last().rawHeaders);
+    assert.ok(!named.output.includes('from-the-secret-store'), 'the secret is never logged');
+  });
+
+  test('gRPC InvokeService by name; GET /v1.0/metadata lists the endpoints that apply to this app', async () => {
+    const res = await daprGrpcClient(named.grpcPort, TOKEN).invokeService({
+      id: 'billing-api',
+      message: create(InvokeRequestSchema, { method: 'ping', httpExtension: create(HTTPExtensionSchema, { verb: HTTPExtension_Verb.GET }) }),
+    });
+    assert.deepEqual(JSON.parse(Buffer.from(res.data!.value).toString()), { url: '/billing/ping', method: 'GET' });
+    const md = JSON.parse((await request(named.httpPort, 'GET', '/v1.0/metadata', auth)).body.toString()) as { httpEndpoints?: Array<{ name: string }> };
+    assert.deepEqual(md.httpEndpoints, [{ name: 'billing-api' }]);
+  });
+
+  test('an endpoint scoped to another app is not one here: its name is just an app id nobody serves', async () => {
+    const r = await request(named.httpPort, 'GET', '/v1.0/invoke/someone-elses/method/x', auth);
+    assert.equal(r.status, 500);
+    assert.doesNotMatch(r.body.toString(), /127\.0\.0\.1:1/);
+  });
+
+  test('a broken HTTPEndpoint stops start-up naming the file, the line and the field', async () => {
+    const bad = tempDir();
+    writeFileSync(join(bad, 'secrets.json'), '{}');
+    writeFileSync(join(bad, 'bad.yaml'), endpointYaml('ftp://files.example.com').replaceAll(join(dir, 'secrets.json'), join(bad, 'secrets.json')));
+    const sc = await startSidecar({ appId: 'ext-bad', resourcesPaths: [bad], waitReady: false });
+    const exit = await sc.exited;
+    assert.notEqual(exit.code, 0);
+    assert.match(sc.output, /bad\.yaml:\d+: spec\.baseUrl: expected an http:\/\/ or https:\/\/ URL, got ftp:/);
+
+    // a good URL, but the secret its header names is not in the store
+    writeFileSync(join(bad, 'bad.yaml'), endpointYaml(base()).replaceAll(join(dir, 'secrets.json'), join(bad, 'secrets.json')));
+    const sc2 = await startSidecar({ appId: 'ext-bad2', resourcesPaths: [bad], waitReady: false });
+    assert.notEqual((await sc2.exited).code, 0);
+    assert.match(sc2.output, /bad\.yaml:\d+: spec\.headers\[1\]\.secretKeyRef: secret billing-key \(key billing-key\) not found in secret store localsecrets/);
   });
 });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { CommunicationProtocolEnum, DaprClient, LogLevel } from '@dapr/dapr';
 import { startSidecar, stopAll, tempDir, type Sidecar } from '../helpers/sidecar.js';
 import { daprGrpcClient } from '../helpers/connect.js';
+import { localSecretStoreYaml } from '../helpers/resources.js';
 
 const TOKEN = 'sdk-e2e-token-5f3a2c';
 const SECRETS = { 'db-password': 'p@ss-w0rd', nested: { user: 'alice' } };
@@ -30,17 +31,7 @@ spec:
   - name: connectionString
     value: ${join(dir, 'state.db')}
 ---
-apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata:
-  name: localsecrets
-spec:
-  type: secretstores.local.file
-  version: v1
-  metadata:
-  - name: secretsFile
-    value: ${join(dir, 'secrets.json')}
-`,
+${localSecretStoreYaml('localsecrets', join(dir, 'secrets.json'))}`,
   );
   return dir;
 }

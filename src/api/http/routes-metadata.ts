@@ -68,6 +68,7 @@ function metadataJson(m: GetMetadataResponse): Record<string, unknown> {
       type: PubsubSubscriptionType[s.type] ?? 'UNKNOWN',
     }));
   }
+  if (m.httpEndpoints.length) out.httpEndpoints = m.httpEndpoints.map((e) => ({ name: e.name }));
   out.appConnectionProperties = app
     ? {
         ...(app.port ? { port: app.port } : {}),
