@@ -8,11 +8,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { headerValues, startHttpApp, type RecordingApp, type Seen } from '../helpers/apps.js';
-import { httpRaw, minimalEnv, ROOT, startSidecar, stopAll, tempDir, type Sidecar } from '../helpers/sidecar.js';
-import { localSecretStoreYaml } from '../helpers/resources.js';
+import { httpRaw, minimalEnv, ROOT, startSidecar, stopAll, type Sidecar } from '../helpers/sidecar.js';
+import { stateAndSecretsResources } from '../helpers/resources.js';
 
 const TOKEN = 'go-sdk-api-token-7c1d40';
 const APP_TOKEN = 'go-sdk-app-token-2b9e11';
@@ -105,28 +104,7 @@ let sc: Sidecar;
 const deliveries = (): Seen[] => app.seen.filter((s) => s.method === 'POST' && s.url === `/${TOPIC}`);
 const invocations = (): Seen[] => app.seen.filter((s) => s.url !== `/${TOPIC}`);
 
-function resources(): string {
-  const dir = tempDir('pillion-go-sdk-res-');
-  writeFileSync(join(dir, 'secrets.json'), JSON.stringify(SECRETS));
-  // the embedded default's store type (state.sqlite), declared because a resources path
-  // replaces the embedded default; the embedded in-memory `pubsub` is still added
-  writeFileSync(
-    join(dir, 'components.yaml'),
-    `apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata:
-  name: statestore
-spec:
-  type: state.sqlite
-  version: v1
-  metadata:
-  - name: connectionString
-    value: ${join(dir, 'state.db')}
----
-${localSecretStoreYaml('localsecrets', join(dir, 'secrets.json'))}`,
-  );
-  return dir;
-}
+const resources = (): string => stateAndSecretsResources('pillion-go-sdk-res-', SECRETS);
 
 before(async () => {
   if (skip) return;

@@ -2,12 +2,10 @@
 // gRPC: what an application developer sees.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { CommunicationProtocolEnum, DaprClient, LogLevel } from '@dapr/dapr';
-import { startSidecar, stopAll, tempDir, type Sidecar } from '../helpers/sidecar.js';
+import { startSidecar, stopAll, type Sidecar } from '../helpers/sidecar.js';
 import { daprGrpcClient } from '../helpers/connect.js';
-import { localSecretStoreYaml } from '../helpers/resources.js';
+import { stateAndSecretsResources } from '../helpers/resources.js';
 
 const TOKEN = 'sdk-e2e-token-5f3a2c';
 const SECRETS = { 'db-password': 'p@ss-w0rd', nested: { user: 'alice' } };
@@ -15,26 +13,7 @@ const SECRETS = { 'db-password': 'p@ss-w0rd', nested: { user: 'alice' } };
 let sc: Sidecar;
 const clients: DaprClient[] = [];
 
-function resources(): string {
-  const dir = tempDir('pillion-sdk-res-');
-  writeFileSync(join(dir, 'secrets.json'), JSON.stringify(SECRETS));
-  writeFileSync(
-    join(dir, 'components.yaml'),
-    `apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata:
-  name: statestore
-spec:
-  type: state.sqlite
-  version: v1
-  metadata:
-  - name: connectionString
-    value: ${join(dir, 'state.db')}
----
-${localSecretStoreYaml('localsecrets', join(dir, 'secrets.json'))}`,
-  );
-  return dir;
-}
+const resources = (): string => stateAndSecretsResources('pillion-sdk-res-', SECRETS);
 
 before(async () => {
   // the test process must not leak a token of its own into clients built without one
