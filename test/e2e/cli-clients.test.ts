@@ -86,6 +86,14 @@ for (const protocol of ['http', 'grpc'] as const) {
       assert.equal(JSON.parse(r.stdout).body, '{"from":"file"}');
     });
 
+    test('an endpoint outside Dapr by URL: called under its path, with neither token', async () => {
+      const r = ok(await cli(['invoke', '--protocol', protocol, '--app-id', `http://127.0.0.1:${app.port}/ext`, '--method', 'orders', '--verb', 'GET']));
+      assert.deepEqual(JSON.parse(r.stdout), { got: 'GET', url: '/ext/orders', body: '' });
+      const s = lastCall();
+      assert.deepEqual(headerValues(s.rawHeaders, 'dapr-api-token'), []);
+      assert.deepEqual(headerValues(s.rawHeaders, 'dapr-caller-app-id'), []);
+    });
+
     test('without a token: exit 1 and the 401 explained', async () => {
       const r = await cli(['invoke', '--protocol', protocol, '--app-id', APP_ID, '--method', 'orders'], {});
       assert.equal(r.code, 1);
