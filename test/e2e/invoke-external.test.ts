@@ -7,11 +7,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { create } from '@bufbuild/protobuf';
 import { CommunicationProtocolEnum, DaprClient, HttpMethod, LogLevel } from '@dapr/dapr';
-import { startSidecar, stopAll, type Sidecar } from '../helpers/sidecar.js';
+import { startSidecar, stopAll, tempDir, type Sidecar } from '../helpers/sidecar.js';
 import { headerValues, request, startHttpApp, type RecordingApp } from '../helpers/apps.js';
 import { Code, daprGrpcClient, grpcError } from '../helpers/connect.js';
 import { selfSigned, startHttpsApp } from '../helpers/protocol-apps.js';
 import { writeFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/sidecar.js';
 import { localSecretStoreYaml } from '../helpers/resources.js';
@@ -240,5 +242,54 @@ ${extra}`;
     const sc2 = await startSidecar({ appId: 'ext-bad2', resourcesPaths: [bad], waitReady: false });
     assert.notEqual((await sc2.exited).code, 0);
     assert.match(sc2.output, /bad\.yaml:\d+: spec\.headers\[1\]\.secretKeyRef: secret billing-key \(key billing-key\) not found in secret store localsecrets/);
+  });
+});
+
+describe('HTTPEndpoint clientTLS', () => {
+  test('rootCA (inline) is the only trust for that endpoint; certificate + privateKey (from the secret store) are presented to it', async () => {
+    const server = selfSigned(); // the endpoint's CA and certificate (localhost)
+    const client = selfSigned(); // some other certificate the sidecar presents
+    const seen: Array<{ url: string; peerSubject?: string }> = [];
+    const https = createHttpsServer({ cert: server.cert, key: server.key, requestCert: true, rejectUnauthorized: false }, (req, res) => {
+      const peer = (req.socket as TLSSocket).getPeerCertificate();
+      seen.push({ url: req.url ?? '', peerSubject: peer && Object.keys(peer).length ? JSON.stringify(peer.subject) : undefined });
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('tls ok');
+    });
+    await new Promise<void>((r) => https.listen(0, '127.0.0.1', r));
+    try {
+      const dir = tempDir();
+      writeFileSync(join(dir, 'secrets.json'), JSON.stringify({ 'client-cert': client.cert, 'client-key': client.key }));
+      const port = (https.address() as AddressInfo).port;
+      writeFileSync(join(dir, 'resources.yaml'), `${localSecretStoreYaml('localsecrets', join(dir, 'secrets.json'))}---
+apiVersion: dapr.io/v1alpha1
+kind: HTTPEndpoint
+metadata:
+  name: private-api
+spec:
+  baseUrl: https://localhost:${port}
+  clientTLS:
+    rootCA:
+      value: ${JSON.stringify(server.ca)}
+    certificate:
+      secretKeyRef: { name: client-cert }
+    privateKey:
+      secretKeyRef: { name: client-key }
+auth:
+  secretStore: localsecrets
+`);
+      const tls = await startSidecar({ appId: 'ext-tls', token: TOKEN, resourcesPaths: [dir] });
+      const ok = await request(tls.httpPort, 'GET', '/v1.0/invoke/private-api/method/hello', auth);
+      assert.equal(ok.status, 200, ok.body.toString());
+      assert.equal(ok.body.toString(), 'tls ok');
+      assert.equal(seen.at(-1)!.url, '/hello');
+      assert.ok(seen.at(-1)!.peerSubject, 'the client certificate was presented');
+      // the same server by URL: its CA is not a system root, so the call fails
+      const byUrl = await request(tls.httpPort, 'GET', `/v1.0/invoke/https://localhost:${port}/method/hello`, auth);
+      assert.equal(byUrl.status, 500);
+      assert.ok(!tls.output.includes('PRIVATE KEY'), 'key material never logged');
+    } finally {
+      https.closeAllConnections();
+      await new Promise<void>((r) => https.close(() => r()));
+    }
   });
 });
