@@ -15,7 +15,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { tempDir } from '../helpers/sidecar.js';
+import type { TLSSocket } from 'node:tls';
 import { localSecretStoreYaml } from '../helpers/resources.js';
 import { InvokeRequestSchema, HTTPExtensionSchema, HTTPExtension_Verb } from '../../src/gen/dapr/proto/common/v1/common_pb.js';
 
