@@ -13,3 +13,15 @@ export function findGo() {
   }
   return null;
 }
+
+/** Exit code of both build scripts when there is no Go: .ci/run then skips what needs it. */
+export const EXIT_NO_GO = 3;
+
+/** findGo(), or — with none — says where it looked and what cannot be built (via `log`), and
+ * exits with EXIT_NO_GO. */
+export function requireGo(log, cannotBuild) {
+  const go = findGo();
+  if (go) return go;
+  log(`no Go toolchain found (${process.env.GO ? `$GO=${process.env.GO}` : 'go on PATH, $GOROOT/bin/go, /usr/local/go/bin/go'}): cannot build ${cannotBuild}`);
+  process.exit(EXIT_NO_GO);
+}

@@ -20,9 +20,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'no
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findGo } from './find-go.mjs';
+import { requireGo } from './find-go.mjs';
 
-const EXIT_NO_GO = 3;
 
 const src = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'test', 'go-client');
 const cacheRoot = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'pillion', 'go-client');
@@ -46,14 +45,7 @@ function main() {
     process.stdout.write(`${result(false, 0)}\n`);
     return;
   }
-  const go = findGo();
-  if (!go) {
-    log(
-      `no Go toolchain found (${process.env.GO ? `$GO=${process.env.GO}` : 'go on PATH, $GOROOT/bin/go, /usr/local/go/bin/go'}): cannot build ` +
-        'the Go SDK client of test/go-client; install Go >= 1.22.6 to run the Go SDK tests',
-    );
-    process.exit(EXIT_NO_GO);
-  }
+  const go = requireGo(log, 'the Go SDK client of test/go-client; install Go >= 1.22.6 to run the Go SDK tests');
   mkdirSync(dirname(bin), { recursive: true });
   // Two builds at once (the CI warm-up and a test) are harmless: each writes its own temp file
   // and the rename is atomic, so a reader never sees half a binary.

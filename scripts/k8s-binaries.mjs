@@ -22,9 +22,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { findGo } from './find-go.mjs';
+import { requireGo } from './find-go.mjs';
 
-const EXIT_NO_GO = 3;
 
 const kubeVersion = process.env.PILLION_K8S_VERSION || 'v1.37.2';
 const etcdVersion = process.env.PILLION_ETCD_VERSION || 'v3.7.3';
@@ -157,14 +156,7 @@ async function main() {
     process.stdout.write(`${result(false, 0)}\n`);
     return;
   }
-  const go = findGo();
-  if (!go) {
-    log(
-      `no Go toolchain found (${process.env.GO ? `$GO=${process.env.GO}` : 'go on PATH, $GOROOT/bin/go, /usr/local/go/bin/go'}): cannot build ` +
-        `etcd ${etcdVersion} / kube-apiserver ${kubeVersion}; install Go >= 1.26 to run the Kubernetes tests`,
-    );
-    process.exit(EXIT_NO_GO);
-  }
+  const go = requireGo(log, `etcd ${etcdVersion} / kube-apiserver ${kubeVersion}; install Go >= 1.26 to run the Kubernetes tests`);
   log(`${go.version}; building into ${binDir} (a cold build takes a long while: it compiles Kubernetes)`);
   const started = Date.now();
   await withLock(async () => {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { headerValues, startHttpApp, type RecordingApp, type Seen } from '../helpers/apps.js';
 import { httpRaw, minimalEnv, ROOT, startSidecar, stopAll, type Sidecar } from '../helpers/sidecar.js';
 import { stateAndSecretsResources } from '../helpers/resources.js';
+import { waitFor } from '../helpers/wait.js';
 
 const TOKEN = 'go-sdk-api-token-7c1d40';
 const APP_TOKEN = 'go-sdk-app-token-2b9e11';
@@ -128,15 +129,6 @@ after(async () => {
   await app?.close();
 });
 
-async function eventually<T>(get: () => T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = get();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** The app got the app token under dapr-api-token, and the caller's token nowhere. */
 function assertAppToken(s: Seen): void {
@@ -211,7 +203,7 @@ describe('Go SDK, token from DAPR_API_TOKEN (read by the SDK when the client is 
     assert.equal(r.noSuchPubsub?.message, 'pubsub no-such-pubsub is not found');
     assert.deepEqual(r.noSuchPubsub?.errorInfo, { reason: 'DAPR_PUBSUB_NOT_FOUND', domain: 'dapr.io', metadata: null });
 
-    const got = await eventually(() => deliveries().length >= before + 4 && deliveries().slice(before), '4 deliveries');
+    const got = await waitFor(() => deliveries().length >= before + 4 && deliveries().slice(before), '4 deliveries');
     const events = got.map((s) => JSON.parse(s.body.toString('utf8')) as Record<string, unknown>);
     for (const e of events) {
       assert.equal(e.topic, TOPIC);

@@ -3,8 +3,9 @@
 // ANOTHER sidecar with another API token and another app token.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CommunicationProtocolEnum, DaprClient, DaprServer, HttpMethod, LogLevel } from '@dapr/dapr';
-import { freePorts, startSidecar, stopAll, tempDir, type Sidecar } from '../helpers/sidecar.js';
+import { DaprClient, DaprServer, HttpMethod, LogLevel } from '@dapr/dapr';
+import { freePorts, startSidecar, tempDir, type Sidecar } from '../helpers/sidecar.js';
+import { SDK_PROTOCOLS, stopSdk } from '../helpers/sdk.js';
 
 const CALLER_TOKEN = 'remote-sdk-caller-token-41d2';
 const CALLER_APP_TOKEN = 'remote-sdk-caller-app-token-0c9b';
@@ -21,16 +22,9 @@ before(async () => {
   caller = await startSidecar({ appId: 'sdk-caller', token: CALLER_TOKEN, home, env: { APP_API_TOKEN: CALLER_APP_TOKEN }, args: ['--dapr-internal-grpc-port', String(internal)] });
 });
 
-after(async () => {
-  for (const c of clients) await c.stop().catch(() => {});
-  await stopAll();
-  for (const s of servers) await s.stop().catch(() => {});
-});
+after(() => stopSdk(clients, servers));
 
-const PROTOCOLS = [
-  { name: 'HTTP', proto: CommunicationProtocolEnum.HTTP, port: (sc: Sidecar) => sc.httpPort },
-  { name: 'gRPC', proto: CommunicationProtocolEnum.GRPC, port: (sc: Sidecar) => sc.grpcPort },
-] as const;
+const PROTOCOLS = SDK_PROTOCOLS;
 
 for (const appProto of PROTOCOLS) {
   describe(`remote DaprServer app over ${appProto.name}`, () => {

@@ -32,6 +32,7 @@ import {
   InternalInvokeRequestSchema, InternalInvokeRequestStreamSchema, InternalInvokeResponseSchema, InternalInvokeResponseStreamSchema, ListStringValueSchema,
   type InternalInvokeRequest, type InternalInvokeResponseStream,
 } from '../../src/gen/dapr/proto/internals/v1/service_invocation_pb.js';
+import { pseudoRandomBytes } from '../helpers/bytes.js';
 
 const TOK_A = 'rstream-api-token-alpha-3d91';
 const APP_A = 'rstream-app-token-alpha-70be';
@@ -45,18 +46,7 @@ const ECHO = 50 * MB;
 const CHUNK = 64 * 1024;
 const BOUND_MS = 15_000;
 
-/** Deterministic, non-repeating-looking content of `size` bytes. */
-function content(size: number): Buffer {
-  const out = Buffer.alloc(size);
-  let x = 0x2545f491;
-  for (let i = 0; i < size; i += 4) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out.writeUInt32LE(x >>> 0, i);
-  }
-  return out;
-}
+const content = (size: number): Buffer => pseudoRandomBytes(size, 0x2545f491);
 const PAYLOAD = content(BIG);
 const PAYLOAD_SHA = createHash('sha256').update(PAYLOAD).digest('hex');
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');

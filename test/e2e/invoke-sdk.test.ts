@@ -2,25 +2,18 @@
 // protocols) and DaprClient as the caller (HTTP and gRPC), through the real sidecar.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CommunicationProtocolEnum, DaprClient, DaprServer, HttpMethod, LogLevel } from '@dapr/dapr';
-import { freePorts, startSidecar, stopAll, type Sidecar } from '../helpers/sidecar.js';
+import { DaprClient, DaprServer, HttpMethod, LogLevel } from '@dapr/dapr';
+import { freePorts, startSidecar, type Sidecar } from '../helpers/sidecar.js';
+import { SDK_PROTOCOLS, sdkServer, stopSdk } from '../helpers/sdk.js';
 
 const TOKEN = 'sdk-invoke-token-8e21';
 const APP_TOKEN = 'sdk-invoke-app-token-33';
 const clients: DaprClient[] = [];
 const servers: DaprServer[] = [];
 
-after(async () => {
-  for (const c of clients) await c.stop().catch(() => {});
-  // sidecars first: their keep-alive connections to the apps would hold server.stop() open
-  await stopAll();
-  for (const s of servers) await s.stop().catch(() => {});
-});
+after(() => stopSdk(clients, servers));
 
-const CALLERS = [
-  { name: 'HTTP', proto: CommunicationProtocolEnum.HTTP, port: (sc: Sidecar) => sc.httpPort },
-  { name: 'gRPC', proto: CommunicationProtocolEnum.GRPC, port: (sc: Sidecar) => sc.grpcPort },
-] as const;
+const CALLERS = SDK_PROTOCOLS;
 
 for (const appProto of CALLERS) {
   describe(`DaprServer app over ${appProto.name}`, () => {
@@ -34,13 +27,7 @@ for (const appProto of CALLERS) {
         appId, token: TOKEN, env: { APP_API_TOKEN: APP_TOKEN }, waitReady: false,
         args: ['--app-port', String(appPort!), '--app-protocol', appProto.name === 'HTTP' ? 'http' : 'grpc'],
       });
-      const server = new DaprServer({
-        serverHost: '127.0.0.1',
-        serverPort: String(appPort),
-        communicationProtocol: appProto.proto,
-        clientOptions: { daprHost: '127.0.0.1', daprPort: String(appProto.port(sc)), daprApiToken: TOKEN, communicationProtocol: appProto.proto },
-        logger: { level: LogLevel.Error },
-      });
+      const server = sdkServer(appProto, appPort!, sc, TOKEN);
       await server.invoker.listen('orders/create', async (data) => {
         seenHeaders.push(data.headers as Record<string, unknown> | undefined);
         const order = JSON.parse(data.body ?? '{}') as { qty: number };

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startSidecar, stopAll, type Sidecar } from '../helpers/sidecar.js';
+import { pseudoRandomBytes } from '../helpers/bytes.js';
 
 const TOKEN = 'stream-api-token-c41e07';
 const MB = 1024 * 1024;
@@ -17,18 +18,7 @@ const BIG = 20 * MB;
 const CHUNK = 64 * 1024;
 const BOUND_MS = 10_000;
 
-/** Deterministic, non-repeating-looking content of `size` bytes. */
-function content(size: number): Buffer {
-  const out = Buffer.alloc(size);
-  let x = 0x9e3779b9;
-  for (let i = 0; i < size; i += 4) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out.writeUInt32LE(x >>> 0, i);
-  }
-  return out;
-}
+const content = (size: number): Buffer => pseudoRandomBytes(size, 0x9e3779b9);
 const PAYLOAD = content(BIG);
 const PAYLOAD_SHA = createHash('sha256').update(PAYLOAD).digest('hex');
 

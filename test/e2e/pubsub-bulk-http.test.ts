@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { headerValues, startHttpApp, type RecordingApp, type Seen } from '../helpers/apps.js';
 import { httpRaw, metricValue, scrapeMetrics, sleep, startSidecar, stopAll, tempDir, type Sidecar } from '../helpers/sidecar.js';
+import { waitFor } from '../helpers/wait.js';
 
 const RUN = randomBytes(4).toString('hex');
 const TOKEN = `bulk-api-token-${RUN}`;
@@ -60,15 +61,6 @@ const bodyOf = (s: Seen): BulkBody => JSON.parse(s.body.toString('utf8')) as Bul
 const entriesOf = (path: string): Entry[] => calls(path).flatMap((s) => bodyOf(s).entries);
 const ceOf = (e: Entry): CE => e.event as CE;
 
-async function eventually<T>(get: () => T | undefined | false | 0 | Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (v !== undefined && v !== false && v !== 0) return v;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /** One bulk publish: every event reaches the broker at once, so a batch fills deterministically. */
 async function publishMany(pubsub: string, topic: string, events: unknown[], query = ''): Promise<void> {
@@ -170,7 +162,7 @@ scopes:
 - ${APP_ID}
 `);
   sc = await startSidecar({ appId: APP_ID, token: TOKEN, env: { APP_API_TOKEN: APP_TOKEN }, resourcesPaths: [dir], args: ['--app-port', String(app.port)] });
-  await eventually(() => /Subscribed to topic decl /.test(sc.output) && new RegExp(`Subscribed to topic ${REDIS_TOPIC} `).test(sc.output), 'the subscriptions');
+  await waitFor(() => /Subscribed to topic decl /.test(sc.output) && new RegExp(`Subscribed to topic ${REDIS_TOPIC} `).test(sc.output), 'the subscriptions');
 });
 
 after(async () => {
@@ -183,7 +175,7 @@ after(async () => {
 describe('bulk delivery to an HTTP app', () => {
   test('maxMessagesCount reached: ONE call with every entry, in daprd\'s exact shape; app token set, API token never', async () => {
     await publishMany('pubsub', 'count', [{ n: 1 }, { n: 2 }, { n: 3 }]);
-    const s = await eventually(() => calls('/count')[0], 'the bulk call (long before maxAwaitDurationMs)');
+    const s = await waitFor(() => calls('/count')[0], 'the bulk call (long before maxAwaitDurationMs)');
     assert.equal(calls('/count').length, 1);
     assert.deepEqual(headerValues(s.rawHeaders, 'content-type'), ['application/json']);
     assert.deepEqual(headerValues(s.rawHeaders, 'dapr-api-token'), [APP_TOKEN]);
@@ -209,11 +201,11 @@ describe('bulk delivery to an HTTP app', () => {
 
   test('per-entry statuses: SUCCESS done, RETRY and a missing status redelivered (new entryId), DROP dead-lettered', async () => {
     await publishMany('pubsub', 'statuses', [{ n: 'ok' }, { n: 'retry' }, { n: 'drop' }, { n: 'missing' }]);
-    const first = await eventually(() => calls('/statuses')[0], 'the first bulk call');
+    const first = await waitFor(() => calls('/statuses')[0], 'the first bulk call');
     assert.equal(bodyOf(first).entries.length, 4);
     const byN = (n: string) => entriesOf('/statuses').filter((e) => ceOf(e).data.n === n);
-    await eventually(() => byN('retry').length >= 2 && byN('missing').length >= 2, 'the redeliveries');
-    const dead = await eventually(() => calls('/dead')[0], 'the dead-lettered DROP entry');
+    await waitFor(() => byN('retry').length >= 2 && byN('missing').length >= 2, 'the redeliveries');
+    const dead = await waitFor(() => calls('/dead')[0], 'the dead-lettered DROP entry');
     assert.deepEqual((JSON.parse(dead.body.toString()) as CE).data, { n: 'drop' });
     for (const n of ['retry', 'missing']) {
       const [a, b] = byN(n);
@@ -226,14 +218,14 @@ describe('bulk delivery to an HTTP app', () => {
 
   test('routing rules split one batch into one call per route', async () => {
     await publishMany('pubsub', 'routed', [{ kind: 'a', i: 1 }, { kind: 'b', i: 2 }, { kind: 'a', i: 3 }, { kind: 'b', i: 4 }]);
-    await eventually(() => calls('/ra').length === 1 && calls('/rb').length === 1, 'both calls');
+    await waitFor(() => calls('/ra').length === 1 && calls('/rb').length === 1, 'both calls');
     assert.deepEqual(entriesOf('/ra').map((e) => ceOf(e).data.i), [1, 3]);
     assert.deepEqual(entriesOf('/rb').map((e) => ceOf(e).data.i), [2, 4]);
   });
 
   test('rawPayload: each entry is the message bytes in base64, application/octet-stream', async () => {
     await publishMany('pubsub', 'raw', [{ r: 1 }, { r: 2 }], '?metadata.rawPayload=true');
-    const s = await eventually(() => calls('/raw')[0], 'the raw bulk call');
+    const s = await waitFor(() => calls('/raw')[0], 'the raw bulk call');
     const entries = bodyOf(s).entries;
     assert.deepEqual(entries.map((e) => e.contentType), ['application/octet-stream', 'application/octet-stream']);
     assert.deepEqual(entries.map((e) => JSON.parse(Buffer.from(e.event as string, 'base64').toString()) as unknown).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))), [{ r: 1 }, { r: 2 }]);
@@ -242,25 +234,25 @@ describe('bulk delivery to an HTTP app', () => {
 
   test('a 5xx answer retries the whole batch; a 404 drops it (not redelivered, not dead-lettered)', async () => {
     await publishMany('pubsub', 'fail', [{ f: 1 }, { f: 2 }]);
-    await eventually(() => calls('/fail').length >= 2, 'the redelivered batch');
+    await waitFor(() => calls('/fail').length >= 2, 'the redelivered batch');
     const [a, b] = calls('/fail').map((s) => bodyOf(s).entries.map((e) => ceOf(e).id).sort());
     assert.deepEqual(a, b);
     const deadBefore = calls('/dead').length;
     await publishMany('pubsub', 'gone', [{ g: 1 }, { g: 2 }]);
-    await eventually(() => calls('/gone')[0], 'the call answered 404');
+    await waitFor(() => calls('/gone')[0], 'the call answered 404');
     await sleep(500);
     assert.deepEqual([calls('/gone').length, calls('/dead').length], [1, deadBefore]);
   });
 
   test('maxAwaitDurationMs: fewer events than maxMessagesCount are delivered together once it passes', async () => {
     await publishMany('pubsub', 'timer', [{ t: 1 }, { t: 2 }]);
-    const s = await eventually(() => calls('/timer')[0], 'the partial batch');
+    const s = await waitFor(() => calls('/timer')[0], 'the partial batch');
     assert.equal(bodyOf(s).entries.length, 2);
   });
 
   test('a declarative Subscription with spec.bulkSubscribe', async () => {
     await publishMany('pubsub', 'decl', [{ d: 1 }, { d: 2 }]);
-    const s = await eventually(() => calls('/decl')[0], 'the declarative bulk call');
+    const s = await waitFor(() => calls('/decl')[0], 'the declarative bulk call');
     assert.deepEqual(bodyOf(s).entries.map((e) => ceOf(e).data.d).sort(), [1, 2]);
     assert.deepEqual(headerValues(s.rawHeaders, 'dapr-api-token'), [APP_TOKEN]);
   });
@@ -268,11 +260,11 @@ describe('bulk delivery to an HTTP app', () => {
   test('pubsub.redis: delivered in bulk; a RETRY entry stays pending and comes back; all acknowledged in the end', async () => {
     await publishMany('redis', REDIS_TOPIC, [{ n: 'ok', k: 1 }, { n: 'retry', k: 2 }, { n: 'ok', k: 3 }]);
     const byK = (k: number) => entriesOf('/redis').filter((e) => ceOf(e).data.k === k);
-    await eventually(() => byK(1).length > 0 && byK(3).length > 0 && byK(2).length >= 2, 'the deliveries and the redelivery');
+    await waitFor(() => byK(1).length > 0 && byK(3).length > 0 && byK(2).length >= 2, 'the deliveries and the redelivery');
     assert.equal(ceOf(byK(2)[0]!).id, ceOf(byK(2)[1]!).id);
     assert.notEqual(byK(2)[0]!.entryId, byK(2)[1]!.entryId);
     await admin.connect().catch(() => {});
-    await eventually(async () => ((await admin.xpending(REDIS_TOPIC, APP_ID)) as [number])[0] === 0, 'every entry acknowledged');
+    await waitFor(async () => ((await admin.xpending(REDIS_TOPIC, APP_ID)) as [number])[0] === 0, 'every entry acknowledged');
     assert.deepEqual([byK(1).length, byK(3).length], [1, 1]);
   });
 });

@@ -5,7 +5,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CommunicationProtocolEnum, DaprClient, DaprPubSubStatusEnum, DaprServer, LogLevel } from '@dapr/dapr';
-import { freePorts, startSidecar, stopAll, type Sidecar } from '../helpers/sidecar.js';
+import { freePorts, startSidecar, type Sidecar } from '../helpers/sidecar.js';
+import { waitFor } from '../helpers/wait.js';
+import { SDK_PROTOCOLS, sdkServer, stopSdk } from '../helpers/sdk.js';
 
 const TOKEN = 'sdk-bulk-token-3e8a';
 const APP_TOKEN = 'sdk-bulk-app-token-57';
@@ -13,26 +15,10 @@ const FAR = 120_000; // never waited for: a delivery proves the maxMessagesCount
 const clients: DaprClient[] = [];
 const servers: DaprServer[] = [];
 
-after(async () => {
-  for (const c of clients) await c.stop().catch(() => {});
-  await stopAll();
-  for (const s of servers) await s.stop().catch(() => {});
-});
+after(() => stopSdk(clients, servers));
 
-const PROTOCOLS = [
-  { name: 'HTTP', proto: CommunicationProtocolEnum.HTTP, port: (sc: Sidecar) => sc.httpPort },
-  { name: 'gRPC', proto: CommunicationProtocolEnum.GRPC, port: (sc: Sidecar) => sc.grpcPort },
-] as const;
+const PROTOCOLS = SDK_PROTOCOLS;
 
-async function eventually<T>(get: () => T | undefined | false, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = get();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 interface Got {
   topic: string;
@@ -52,13 +38,7 @@ for (const appProto of PROTOCOLS) {
         appId: `sdk-bulk-${appProto.name.toLowerCase()}`, token: TOKEN, env: { APP_API_TOKEN: APP_TOKEN }, waitReady: false,
         args: ['--app-port', String(appPort!), '--app-protocol', appProto.name === 'HTTP' ? 'http' : 'grpc'],
       });
-      const server = new DaprServer({
-        serverHost: '127.0.0.1',
-        serverPort: String(appPort),
-        communicationProtocol: appProto.proto,
-        clientOptions: { daprHost: '127.0.0.1', daprPort: String(appProto.port(sc)), daprApiToken: TOKEN, communicationProtocol: appProto.proto },
-        logger: { level: LogLevel.Error },
-      });
+      const server = sdkServer(appProto, appPort!, sc, TOKEN);
       await server.pubsub.subscribeBulk('pubsub', 'bulk-orders', async (data: unknown, headers: unknown) => {
         received.push({ topic: 'bulk-orders', data: data as Record<string, unknown>, headers: (headers ?? {}) as Record<string, unknown> });
       }, { maxMessagesCount: 4, maxAwaitDurationMs: FAR });
@@ -74,7 +54,7 @@ for (const appProto of PROTOCOLS) {
       await server.start();
       servers.push(server);
       await sc.waitReady();
-      await eventually(() => /Subscribed to topic bulk-orders /.test(sc.output) && /Subscribed to topic bulk-retry /.test(sc.output), 'the subscriptions');
+      await waitFor(() => /Subscribed to topic bulk-orders /.test(sc.output) && /Subscribed to topic bulk-retry /.test(sc.output), 'the subscriptions');
     });
 
     for (const caller of PROTOCOLS) {
@@ -91,7 +71,7 @@ for (const appProto of PROTOCOLS) {
           assert.ok(!res.error, `publish failed: ${JSON.stringify(res.error)}`);
         }
         const mine = () => received.filter((r) => r.topic === 'bulk-orders' && r.data?.marker === marker);
-        await eventually(() => mine().length === 4, 'the four events');
+        await waitFor(() => mine().length === 4, 'the four events');
         assert.deepEqual(mine().map((r) => r.data.i).sort(), [1, 2, 3, 4]);
       });
     }
@@ -105,14 +85,14 @@ for (const appProto of PROTOCOLS) {
       const marker = `retry-${appProto.name}-${Date.now()}`;
       for (const m of ['a', 'b']) assert.ok(!(await client.pubsub.publish('pubsub', 'bulk-retry', { marker: `${marker}-${m}` })).error);
       const of = (m: string) => received.filter((r) => r.topic === 'bulk-retry' && r.data?.marker === m);
-      await eventually(() => of(`${marker}-a`).length >= 2 && of(`${marker}-b`).length >= 2, 'the redeliveries');
+      await waitFor(() => of(`${marker}-a`).length >= 2 && of(`${marker}-b`).length >= 2, 'the redeliveries');
       await new Promise((r) => setTimeout(r, 400));
       assert.deepEqual([of(`${marker}-a`).length, of(`${marker}-b`).length], [2, 2]);
     });
 
     if (appProto.name === 'gRPC') {
       test('the gRPC app sees the app token and pubsubname metadata, never the API token; the fallback is logged', async () => {
-        const h = await eventually(() => received.find((r) => r.topic === 'bulk-orders')?.headers, 'an event');
+        const h = await waitFor(() => received.find((r) => r.topic === 'bulk-orders')?.headers, 'an event');
         assert.equal(h['dapr-api-token'], APP_TOKEN);
         assert.equal(h['pubsubname'], 'pubsub');
         assert.ok(!JSON.stringify(h).includes(TOKEN), 'API token leaked to the app');

@@ -20,19 +20,11 @@ import {
 } from '../../src/gen/dapr/proto/runtime/v1/appcallback_pb.js';
 import { startHttpApp, headerValues, type RecordingApp } from '../helpers/apps.js';
 import { httpRaw, startSidecar, stopAll, tempDir, type Sidecar } from '../helpers/sidecar.js';
+import { waitFor } from '../helpers/wait.js';
 
 const TOKEN = 'pubsub-grpc-api-token-2d';
 const APP_TOKEN = 'pubsub-grpc-app-token-7a';
 
-async function eventually<T>(get: () => T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = get();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const publish = (sc: Sidecar, topic: string, body: string, contentType = 'application/json') =>
   httpRaw({ port: sc.httpPort, method: 'POST', path: `/v1.0/publish/pubsub/${topic}`, headers: { 'dapr-api-token': TOKEN, 'content-type': contentType }, body });
@@ -68,7 +60,7 @@ describe('a gRPC app', () => {
     await new Promise<void>((r) => server.server.listen(0, '127.0.0.1', () => r()));
     const port = (server.server.address() as AddressInfo).port;
     sc = await startSidecar({ appId: 'ps-grpc-app', token: TOKEN, env: { APP_API_TOKEN: APP_TOKEN }, args: ['--app-port', String(port), '--app-protocol', 'grpc'] });
-    await eventually(() => /Subscribed to topic error/.test(sc.output), 'the subscriptions');
+    await waitFor(() => /Subscribed to topic error/.test(sc.output), 'the subscriptions');
   });
 
   after(async () => {
@@ -84,7 +76,7 @@ describe('a gRPC app', () => {
 
   test('OnTopicEvent gets the CloudEvent fields, the data, the route and the app token', async () => {
     assert.equal((await publish(sc, 'orders', '{"b":2,"a":1}')).status, 204);
-    const { req, md } = await eventually(() => of('orders')[0], 'the event');
+    const { req, md } = await waitFor(() => of('orders')[0], 'the event');
     assert.match(req.id, /^[0-9a-f-]{36}$/);
     assert.deepEqual(
       [req.source, req.type, req.specVersion, req.dataContentType, req.topic, req.pubsubName, req.path],
@@ -96,13 +88,13 @@ describe('a gRPC app', () => {
     assert.equal(md.pubsubname, 'pubsub');
     assert.ok(!JSON.stringify(md).includes(TOKEN), 'API token leaked to the app');
     assert.equal((await publish(sc, 'orders', 'plain', 'text/plain')).status, 204);
-    const t = await eventually(() => of('orders')[1], 'the text event');
+    const t = await waitFor(() => of('orders')[1], 'the text event');
     assert.deepEqual([Buffer.from(t.req.data).toString(), t.req.dataContentType], ['plain', 'text/plain']);
   });
 
   test('RETRY is redelivered until SUCCESS', async () => {
     assert.equal((await publish(sc, 'retry', '{}')).status, 204);
-    await eventually(() => of('retry').length >= 3, 'three deliveries');
+    await waitFor(() => of('retry').length >= 3, 'three deliveries');
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(of('retry').length, 3);
   });
@@ -110,14 +102,14 @@ describe('a gRPC app', () => {
   test('DROP and UNIMPLEMENTED are not redelivered', async () => {
     assert.equal((await publish(sc, 'drop', '{}')).status, 204);
     assert.equal((await publish(sc, 'unimpl', '{}')).status, 204);
-    await eventually(() => of('drop').length === 1 && of('unimpl').length === 1, 'one delivery each');
+    await waitFor(() => of('drop').length === 1 && of('unimpl').length === 1, 'one delivery each');
     await new Promise((r) => setTimeout(r, 500));
     assert.deepEqual([of('drop').length, of('unimpl').length], [1, 1]);
   });
 
   test('a gRPC error is retried', async () => {
     assert.equal((await publish(sc, 'error', '{}')).status, 204);
-    await eventually(() => of('error').length === 2, 'the redelivery');
+    await waitFor(() => of('error').length === 2, 'the redelivery');
   });
 });
 
@@ -191,7 +183,7 @@ spec:
       path: /bad
 `);
     sc = await startSidecar({ appId: 'decl-app', token: TOKEN, env: { APP_API_TOKEN: APP_TOKEN }, resourcesPaths: [dir], args: ['--app-port', String(app.port)] });
-    await eventually(() => /Subscribed to topic slow/.test(sc.output), 'the subscriptions');
+    await waitFor(() => /Subscribed to topic slow/.test(sc.output), 'the subscriptions');
   });
 
   after(async () => {
@@ -204,13 +196,13 @@ spec:
     assert.equal((await publish(sc, 'legacy', '{"l":1}')).status, 204);
     const vip = JSON.stringify({ specversion: '1.0', id: 'v1', source: 's', type: 'vip', data: {} });
     assert.equal((await publish(sc, 'orders', vip, 'application/cloudevents+json')).status, 204);
-    await eventually(() => posts('/orders').length === 1 && posts('/legacy').length === 1 && posts('/vip').length === 1, 'three deliveries');
+    await waitFor(() => posts('/orders').length === 1 && posts('/legacy').length === 1 && posts('/vip').length === 1, 'three deliveries');
     // CEL over the CloudEvent, its JSON data decoded: `{"o":1}` above has no amount, and the
     // && is false on its type alone, so it took the default route.
     const order = (id: string, amount: number) => JSON.stringify({ specversion: '1.0', id, source: 's', type: 'order.created', datacontenttype: 'application/json', data: { amount } });
     assert.equal((await publish(sc, 'orders', order('big-1', 150), 'application/cloudevents+json')).status, 204);
     assert.equal((await publish(sc, 'orders', order('small-1', 50), 'application/cloudevents+json')).status, 204);
-    await eventually(() => posts('/big').length === 1 && posts('/orders').length === 2, 'the CEL-routed deliveries');
+    await waitFor(() => posts('/big').length === 1 && posts('/orders').length === 2, 'the CEL-routed deliveries');
     assert.equal((JSON.parse(posts('/big')[0]!.body.toString('utf8')) as { id: string }).id, 'big-1');
     assert.deepEqual(headerValues(posts('/orders')[0]!.rawHeaders, 'dapr-api-token'), [APP_TOKEN]);
     assert.doesNotMatch(sc.output, /kind Subscription .*not used/);
@@ -223,7 +215,7 @@ spec:
 
   test('shutdown lets the delivery in flight finish', async () => {
     assert.equal((await publish(sc, 'slow', '{"s":1}')).status, 204);
-    await eventually(() => posts('/slow').length === 1, 'the slow delivery to start');
+    await waitFor(() => posts('/slow').length === 1, 'the slow delivery to start');
     const exit = await sc.stop();
     assert.equal(exit.code, 0);
     assert.doesNotMatch(sc.output, /error returned from app channel while sending pub\/sub event/);

@@ -12,6 +12,7 @@ import { headerValues, startHttpApp, type RecordingApp, type Seen } from '../hel
 import { daprGrpcClient, grpcError, Code } from '../helpers/connect.js';
 import { ResourceInfoSchema } from '../../src/gen/google/rpc/error_details_pb.js';
 import { httpRaw, jsonOf, metricValue, scrapeMetrics, startSidecar, stopAll, tempDir, type Sidecar } from '../helpers/sidecar.js';
+import { waitFor } from '../helpers/wait.js';
 
 const TOKEN = 'pubsub-api-token-5f1e';
 const APP_TOKEN = 'pubsub-app-token-c3a9';
@@ -37,15 +38,6 @@ const garbageSent = { n: 0 };
 const deliveries = (path: string): Seen[] => app.seen.filter((s) => s.method === 'POST' && s.url === path);
 const ce = (s: Seen): Record<string, unknown> => JSON.parse(s.body.toString('utf8')) as Record<string, unknown>;
 
-async function eventually<T>(get: () => T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = get();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** Publishes over HTTP with the API token; returns the response. */
 function publish(topic: string, body: string | Buffer, contentType = 'application/json', query = '', headers: Record<string, string> = {}) {
@@ -99,7 +91,7 @@ spec:
     appId: APP_ID, token: TOKEN, env: { APP_API_TOKEN: APP_TOKEN }, resourcesPaths: [dir],
     args: ['--app-port', String(app.port)],
   });
-  await eventually(() => /Subscribed to topic bulk/.test(sc.output), 'the subscriptions');
+  await waitFor(() => /Subscribed to topic bulk/.test(sc.output), 'the subscriptions');
 });
 
 after(async () => {
@@ -146,7 +138,7 @@ describe('delivery to an HTTP app', () => {
       traceparent: `00-${traceId}-00f067aa0ba902b7-01`, tracestate: 'vendor=x',
     });
     assert.equal(r.status, 204, r.text);
-    const s = await eventually(() => deliveries('/orders')[0], 'the delivery');
+    const s = await waitFor(() => deliveries('/orders')[0], 'the delivery');
     assert.deepEqual(headerValues(s.rawHeaders, 'content-type'), ['application/cloudevents+json']);
     assert.deepEqual(headerValues(s.rawHeaders, 'dapr-api-token'), [APP_TOKEN]);
     assert.deepEqual(headerValues(s.rawHeaders, 'pubsubname'), ['pubsub']);
@@ -174,7 +166,7 @@ describe('delivery to an HTTP app', () => {
     const before = deliveries('/orders').length;
     assert.equal((await publish('orders', 'hello text', 'text/plain')).status, 204);
     assert.equal((await publish('orders', Buffer.from([0, 1, 2, 255]), 'application/octet-stream')).status, 204);
-    const [t, b] = await eventually(() => deliveries('/orders').length >= before + 2 && deliveries('/orders').slice(before), 'two deliveries');
+    const [t, b] = await waitFor(() => deliveries('/orders').length >= before + 2 && deliveries('/orders').slice(before), 'two deliveries');
     assert.deepEqual([ce(t!).data, ce(t!).datacontenttype], ['hello text', 'text/plain']);
     assert.deepEqual([ce(b!).data_base64, ce(b!).datacontenttype, 'data' in ce(b!)], ['AAEC/w==', 'application/octet-stream', false]);
   });
@@ -183,7 +175,7 @@ describe('delivery to an HTTP app', () => {
     const before = deliveries('/orders').length;
     const mine = { specversion: '1.0', id: 'my-id-1', source: 'my-source', type: 'my.type', datacontenttype: 'application/json', data: { a: 1 }, topic: 'spoofed' };
     assert.equal((await publish('orders', JSON.stringify(mine), 'application/cloudevents+json')).status, 204);
-    const s = await eventually(() => deliveries('/orders')[before], 'the delivery');
+    const s = await waitFor(() => deliveries('/orders')[before], 'the delivery');
     const e = ce(s);
     assert.deepEqual([e.id, e.source, e.type, e.data], ['my-id-1', 'my-source', 'my.type', { a: 1 }]);
     assert.deepEqual([e.topic, e.pubsubname], ['orders', 'pubsub']);
@@ -196,7 +188,7 @@ describe('delivery to an HTTP app', () => {
   test('metadata.ttlInSeconds adds an expiration; a bad value is refused', async () => {
     const before = deliveries('/orders').length;
     assert.equal((await publish('orders', '{"ttl":true}', 'application/json', '?metadata.ttlInSeconds=60')).status, 204);
-    const e = ce(await eventually(() => deliveries('/orders')[before], 'the delivery'));
+    const e = ce(await waitFor(() => deliveries('/orders')[before], 'the delivery'));
     const expires = Date.parse(String(e.expiration));
     assert.ok(expires > Date.now() + 30_000, `expiration ${String(e.expiration)}`);
     const bad = await publish('orders', '{}', 'application/json', '?metadata.ttlInSeconds=soon');
@@ -207,10 +199,10 @@ describe('delivery to an HTTP app', () => {
     const before = deliveries('/orders').length;
     // unwrapped JSON object bytes reach a normal subscriber exactly as sent
     assert.equal((await publish('orders', '{"unwrapped":true}', 'application/json', '?metadata.rawPayload=true')).status, 204);
-    const s = await eventually(() => deliveries('/orders')[before], 'the raw delivery');
+    const s = await waitFor(() => deliveries('/orders')[before], 'the raw delivery');
     assert.equal(s.body.toString(), '{"unwrapped":true}');
     assert.equal((await publish('raw', 'raw bytes \u00ff', 'text/plain', '?metadata.rawPayload=true')).status, 204);
-    const r = ce(await eventually(() => deliveries('/raw')[0], 'the rawPayload subscriber delivery'));
+    const r = ce(await waitFor(() => deliveries('/raw')[0], 'the rawPayload subscriber delivery'));
     assert.equal(Buffer.from(String(r.data_base64), 'base64').toString(), 'raw bytes \u00ff');
     assert.equal(r.datacontenttype, 'application/octet-stream');
     const bad = await publish('orders', '{}', 'application/json', '?metadata.rawPayload=maybe');
@@ -225,13 +217,13 @@ describe('delivery to an HTTP app', () => {
     const special = { specversion: '1.0', id: 'sp-1', source: 's', type: 'special', data: {} };
     assert.equal((await publish('routed', JSON.stringify(special), 'application/cloudevents+json')).status, 204);
     assert.equal((await publish('routed', '{"plain":1}')).status, 204);
-    await eventually(() => deliveries('/special').length === 1 && deliveries('/routed').length === 1, 'both routes');
+    await waitFor(() => deliveries('/special').length === 1 && deliveries('/routed').length === 1, 'both routes');
     assert.equal(ce(deliveries('/special')[0]!).id, 'sp-1');
   });
 
   test('RETRY is redelivered (same event) until SUCCESS', async () => {
     assert.equal((await publish('retry', '{"n":1}')).status, 204);
-    const all = await eventually(() => deliveries('/retry').length >= 3 && deliveries('/retry'), 'three deliveries');
+    const all = await waitFor(() => deliveries('/retry').length >= 3 && deliveries('/retry'), 'three deliveries');
     await new Promise((r) => setTimeout(r, 300)); // SUCCESS ends it: no fourth
     assert.equal(deliveries('/retry').length, 3);
     assert.equal(new Set(all.map((s) => ce(s).id)).size, 1);
@@ -239,7 +231,7 @@ describe('delivery to an HTTP app', () => {
 
   test('DROP is not redelivered and goes to the dead-letter topic', async () => {
     assert.equal((await publish('drop', '{"drop":1}')).status, 204);
-    const dead = await eventually(() => deliveries('/dead')[0], 'the dead-letter delivery');
+    const dead = await waitFor(() => deliveries('/dead')[0], 'the dead-letter delivery');
     assert.equal(ce(dead).topic, 'drop', 'the original event is forwarded as published');
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(deliveries('/drop').length, 1);
@@ -248,21 +240,21 @@ describe('delivery to an HTTP app', () => {
 
   test('404 drops the event at once (logged as an error)', async () => {
     assert.equal((await publish('missing', '{}')).status, 204);
-    await eventually(() => /non-retriable error returned from app while processing pub\/sub event .*status code returned: 404/.test(sc.output), 'the log line');
+    await waitFor(() => /non-retriable error returned from app while processing pub\/sub event .*status code returned: 404/.test(sc.output), 'the log line');
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(deliveries('/missing').length, 1);
   });
 
   test('other errors are retried up to the retry budget, then dropped', async () => {
     assert.equal((await publish('failing', '{}')).status, 204);
-    await eventually(() => /retries exhausted, message dropped/.test(sc.output), 'the give-up log line');
+    await waitFor(() => /retries exhausted, message dropped/.test(sc.output), 'the give-up log line');
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(deliveries('/failing').length, 4, 'first attempt + maxRetries 3');
   });
 
   test('an app answering garbage is retried', async () => {
     assert.equal((await publish('garbage', '{}')).status, 204);
-    await eventually(() => deliveries('/garbage').length >= 2, 'a redelivery after the garbage answer');
+    await waitFor(() => deliveries('/garbage').length >= 2, 'a redelivery after the garbage answer');
   });
 
   test('the sidecar counts ingress and egress like daprd', async () => {
@@ -287,7 +279,7 @@ describe('bulk publish', () => {
         ]),
       });
       assert.equal(r.status, 204, r.text);
-      const got = await eventually(() => deliveries('/bulk').length >= before + 2 && deliveries('/bulk').slice(before).map((s) => ce(s).data), 'both entries');
+      const got = await waitFor(() => deliveries('/bulk').length >= before + 2 && deliveries('/bulk').slice(before).map((s) => ce(s).data), 'both entries');
       // JSON events are re-encoded the Go way (keys sorted), as daprd does
       assert.deepEqual(got.map((d) => JSON.stringify(d)).sort(), [JSON.stringify({ n: 1, tag }), JSON.stringify(`text-${tag}`)].sort());
     });
@@ -303,7 +295,7 @@ describe('bulk publish', () => {
       }));
       assert.deepEqual(res.failedEntries, []);
     }
-    await eventually(() => deliveries('/bulk').length >= before + 4, 'four deliveries');
+    await waitFor(() => deliveries('/bulk').length >= before + 4, 'four deliveries');
     const dup = await grpcError(() => c.bulkPublishEvent(create(BulkPublishRequestSchema, {
       pubsubName: 'pubsub', topic: 'bulk', entries: [{ entryId: 'x', event: Buffer.from('1') }, { entryId: 'x', event: Buffer.from('2') }],
     })));
@@ -389,7 +381,7 @@ describe('publish errors', () => {
     await daprGrpcClient(sc.grpcPort, TOKEN).publishEvent(create(PublishEventRequestSchema, {
       pubsubName: 'pubsub', topic: 'orders', data: Buffer.from('{"via":"grpc"}'), dataContentType: 'application/json',
     }));
-    const e = ce(await eventually(() => deliveries('/orders')[before], 'the delivery'));
+    const e = ce(await waitFor(() => deliveries('/orders')[before], 'the delivery'));
     assert.deepEqual([e.data, e.source], [{ via: 'grpc' }, APP_ID]);
   });
 });

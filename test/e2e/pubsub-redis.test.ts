@@ -15,6 +15,7 @@ import { Redis } from 'ioredis';
 import { daprGrpcClient } from '../helpers/connect.js';
 import { PrivateRedis } from '../helpers/private-backends.js';
 import { httpRaw, jsonOf, startSidecar, stopAll, tempDir, type Sidecar } from '../helpers/sidecar.js';
+import { waitFor } from '../helpers/wait.js';
 
 const RUN = randomBytes(4).toString('hex');
 const PUB_ID = `redis-pub-${RUN}`;
@@ -105,15 +106,6 @@ spec:
 ${extra}`;
 }
 
-async function eventually<T>(get: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const admin = new Redis(6379, '127.0.0.1');
 let app: SubscriberApp;
@@ -123,7 +115,7 @@ let sub: Sidecar;
 
 const startSubscriber = () => startSidecar({ appId: SUB_ID, token: TOKEN_B, resourcesPaths: [resources], args: ['--app-port', String(app.port)] });
 const subscribed = (sc: Sidecar, topics = [TOPIC.outage, BUDGET.dead]) =>
-  eventually(() => topics.every((t) => sc.output.includes(`Subscribed to topic ${t} `)), `${sc.appId}'s subscriptions`);
+  waitFor(() => topics.every((t) => sc.output.includes(`Subscribed to topic ${t} `)), `${sc.appId}'s subscriptions`);
 const of = (topic: string) => app.deliveries.filter((d) => d.topic === topic);
 
 function publishHttp(topic: string, body: string) {
@@ -154,7 +146,7 @@ describe('pubsub.redis between two sidecars', () => {
   test('published through sidecar A over HTTP, delivered by sidecar B to its app; no API token reaches the app', async () => {
     const r = await publishHttp(TOPIC.orders, '{"orderId":1}');
     assert.equal(r.status, 204, r.text);
-    const d = await eventually(() => of(TOPIC.orders)[0], 'the delivery');
+    const d = await waitFor(() => of(TOPIC.orders)[0], 'the delivery');
     assert.deepEqual([d.event.data, d.event.source, d.event.topic, d.event.pubsubname], [{ orderId: 1 }, PUB_ID, TOPIC.orders, 'pubsub']);
     const raw = d.rawHeaders.join('\n');
     assert.ok(!raw.includes(TOKEN_A) && !raw.includes(TOKEN_B), 'an API token reached the app');
@@ -168,7 +160,7 @@ describe('pubsub.redis between two sidecars', () => {
     await daprGrpcClient(pub.grpcPort, TOKEN_A).publishEvent({
       pubsubName: 'pubsub', topic: TOPIC.orders, data: Buffer.from('{"orderId":2}'), dataContentType: 'application/json',
     });
-    const d = await eventually(() => of(TOPIC.orders)[before], 'the gRPC-published delivery');
+    const d = await waitFor(() => of(TOPIC.orders)[before], 'the gRPC-published delivery');
     assert.deepEqual([d.event.data, d.event.source], [{ orderId: 2 }, PUB_ID]);
   });
 
@@ -183,9 +175,9 @@ describe('pubsub.redis between two sidecars', () => {
   test('RETRY leaves the message pending; it is redelivered (same event) and then acknowledged', async () => {
     app.decide = (d, nth) => (d.topic === TOPIC.retry && nth === 1 ? 'RETRY' : 'SUCCESS');
     assert.equal((await publishHttp(TOPIC.retry, '{"n":1}')).status, 204);
-    const [first, second] = await eventually(() => of(TOPIC.retry).length >= 2 && of(TOPIC.retry), 'the redelivery');
+    const [first, second] = await waitFor(() => of(TOPIC.retry).length >= 2 && of(TOPIC.retry), 'the redelivery');
     assert.equal(first!.event.id, second!.event.id);
-    await eventually(async () => ((await admin.xpending(TOPIC.retry, SUB_ID)) as [number])[0] === 0, 'the ack after SUCCESS');
+    await waitFor(async () => ((await admin.xpending(TOPIC.retry, SUB_ID)) as [number])[0] === 0, 'the ack after SUCCESS');
     assert.equal(of(TOPIC.retry).length, 2);
   });
 
@@ -196,25 +188,25 @@ describe('pubsub.redis between two sidecars', () => {
       headers: { 'dapr-api-token': TOKEN_A, 'content-type': 'application/json' }, body: '{"doomed":true}',
     });
     assert.equal(r.status, 204, r.text);
-    const dead = await eventually(() => of(BUDGET.dead)[0], 'the dead-letter delivery');
+    const dead = await waitFor(() => of(BUDGET.dead)[0], 'the dead-letter delivery');
     assert.deepEqual(dead.event.data, { doomed: true });
     assert.equal(of(BUDGET.failing).length, 2); // the first attempt and maxRetries (1) redelivery
-    await eventually(async () => ((await admin.xpending(BUDGET.failing, SUB_ID)) as [number])[0] === 0, 'the failed message acknowledged');
+    await waitFor(async () => ((await admin.xpending(BUDGET.failing, SUB_ID)) as [number])[0] === 0, 'the failed message acknowledged');
   });
 
   test('a sidecar killed (SIGKILL) mid-delivery loses nothing: the restarted instance reclaims the message', async () => {
     app.decide = (d, nth) => (d.topic === TOPIC.crash && nth === 1 ? 'hold' : 'SUCCESS');
     assert.equal((await publishHttp(TOPIC.crash, '{"n":"crash"}')).status, 204);
-    const first = await eventually(() => of(TOPIC.crash)[0], 'the first delivery');
+    const first = await waitFor(() => of(TOPIC.crash)[0], 'the first delivery');
     assert.equal((await sub.kill()).signal, 'SIGKILL');
     // The message stays pending for the dead instance until a sidecar of the same app (same
     // consumer group) finds it idle for longer than processingTimeout.
     const pending = (await admin.xpending(TOPIC.crash, SUB_ID)) as [number];
     assert.equal(pending[0], 1);
     sub = await startSubscriber();
-    const again = await eventually(() => of(TOPIC.crash)[1], 'the redelivery after the restart');
+    const again = await waitFor(() => of(TOPIC.crash)[1], 'the redelivery after the restart');
     assert.equal(again.event.id, first.event.id);
-    await eventually(async () => ((await admin.xpending(TOPIC.crash, SUB_ID)) as [number])[0] === 0, 'the ack');
+    await waitFor(async () => ((await admin.xpending(TOPIC.crash, SUB_ID)) as [number])[0] === 0, 'the ack');
   });
 });
 
@@ -233,7 +225,7 @@ describe('pubsub.redis: Redis outage', () => {
       });
       const seen = (n: number) => of(TOPIC.outage).some((d) => (d.event.data as { n: number }).n === n);
       assert.equal((await send(1)).status, 204);
-      await eventually(() => seen(1), 'delivery before the outage');
+      await waitFor(() => seen(1), 'delivery before the outage');
 
       await redis.stop('SIGKILL');
       const down = await send(2);
@@ -242,8 +234,8 @@ describe('pubsub.redis: Redis outage', () => {
       assert.ok(both.running, 'the sidecar keeps running');
 
       await redis.start(); // appendonly: the stream and the consumer group survive
-      await eventually(async () => (await send(3)).status === 204, 'publishing again');
-      await eventually(() => seen(3), 'delivery after the outage', 30_000);
+      await waitFor(async () => (await send(3)).status === 204, 'publishing again');
+      await waitFor(() => seen(3), 'delivery after the outage', 30_000);
       assert.ok(!seen(2), 'a publish that failed must not be delivered');
     } finally {
       await redis.destroy();

@@ -3,34 +3,20 @@
 // sidecar and its embedded in-memory pub/sub `pubsub`.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CommunicationProtocolEnum, DaprClient, DaprServer, LogLevel } from '@dapr/dapr';
-import { freePorts, startSidecar, stopAll, type Sidecar } from '../helpers/sidecar.js';
+import { DaprClient, DaprServer, LogLevel } from '@dapr/dapr';
+import { freePorts, startSidecar, type Sidecar } from '../helpers/sidecar.js';
+import { waitFor } from '../helpers/wait.js';
+import { SDK_PROTOCOLS, sdkServer, stopSdk } from '../helpers/sdk.js';
 
 const TOKEN = 'sdk-pubsub-token-71b4';
 const APP_TOKEN = 'sdk-pubsub-app-token-90';
 const clients: DaprClient[] = [];
 const servers: DaprServer[] = [];
 
-after(async () => {
-  for (const c of clients) await c.stop().catch(() => {});
-  await stopAll();
-  for (const s of servers) await s.stop().catch(() => {});
-});
+after(() => stopSdk(clients, servers));
 
-const PROTOCOLS = [
-  { name: 'HTTP', proto: CommunicationProtocolEnum.HTTP, port: (sc: Sidecar) => sc.httpPort },
-  { name: 'gRPC', proto: CommunicationProtocolEnum.GRPC, port: (sc: Sidecar) => sc.grpcPort },
-] as const;
+const PROTOCOLS = SDK_PROTOCOLS;
 
-async function eventually<T>(get: () => T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = get();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 for (const appProto of PROTOCOLS) {
   describe(`DaprServer subscribing over ${appProto.name}`, () => {
@@ -43,13 +29,7 @@ for (const appProto of PROTOCOLS) {
         appId: `sdk-sub-${appProto.name.toLowerCase()}`, token: TOKEN, env: { APP_API_TOKEN: APP_TOKEN }, waitReady: false,
         args: ['--app-port', String(appPort!), '--app-protocol', appProto.name === 'HTTP' ? 'http' : 'grpc'],
       });
-      const server = new DaprServer({
-        serverHost: '127.0.0.1',
-        serverPort: String(appPort),
-        communicationProtocol: appProto.proto,
-        clientOptions: { daprHost: '127.0.0.1', daprPort: String(appProto.port(sc)), daprApiToken: TOKEN, communicationProtocol: appProto.proto },
-        logger: { level: LogLevel.Error },
-      });
+      const server = sdkServer(appProto, appPort!, sc, TOKEN);
       for (const topic of ['orders', 'notes']) {
         await server.pubsub.subscribe('pubsub', topic, async (data: unknown, headers: unknown) => {
           received.push({ topic, data, headers });
@@ -59,7 +39,7 @@ for (const appProto of PROTOCOLS) {
       servers.push(server);
       await sc.waitReady();
       // Subscriptions are read once the app answered; wait until the sidecar says so.
-      await eventually(() => (/Subscribed to topic notes/.test(sc.output) ? true : undefined), 'the subscriptions');
+      await waitFor(() => (/Subscribed to topic notes/.test(sc.output) ? true : undefined), 'the subscriptions');
     });
 
     for (const caller of PROTOCOLS) {
@@ -72,24 +52,24 @@ for (const appProto of PROTOCOLS) {
         const marker = `${appProto.name}-${caller.name}-${Date.now()}`;
         const res = await client.pubsub.publish('pubsub', 'orders', { id: marker, qty: 3 });
         assert.ok(!res.error, `publish failed: ${JSON.stringify(res.error)}`);
-        const got = await eventually(() => received.find((r) => JSON.stringify(r.data).includes(marker)), 'the event');
+        const got = await waitFor(() => received.find((r) => JSON.stringify(r.data).includes(marker)), 'the event');
         assert.equal(got.topic, 'orders');
         assert.deepEqual(got.data, { id: marker, qty: 3 });
         const res2 = await client.pubsub.publish('pubsub', 'notes', `plain ${marker}`, { contentType: 'text/plain' });
         assert.ok(!res2.error, `publish failed: ${JSON.stringify(res2.error)}`);
-        const note = await eventually(() => received.find((r) => r.topic === 'notes' && String(r.data).includes(marker)), 'the text event');
+        const note = await waitFor(() => received.find((r) => r.topic === 'notes' && String(r.data).includes(marker)), 'the text event');
         assert.equal(note.data, `plain ${marker}`);
         // publishBulk: over HTTP the SDK names the field `entryID`, which daprd (Go's
         // case-insensitive JSON decoding) accepts; so must Pillion.
         const bulk = await client.pubsub.publishBulk('pubsub', 'orders', [{ id: `${marker}-b1` }, { id: `${marker}-b2` }]);
         assert.deepEqual(bulk.failedMessages, [], `bulk publish failed: ${JSON.stringify(bulk)}`);
-        for (const n of ['b1', 'b2']) await eventually(() => received.find((r) => JSON.stringify(r.data).includes(`${marker}-${n}`)), `bulk entry ${n}`);
+        for (const n of ['b1', 'b2']) await waitFor(() => received.find((r) => JSON.stringify(r.data).includes(`${marker}-${n}`)), `bulk entry ${n}`);
       });
     }
 
     if (appProto.name === 'HTTP') {
       test('the HTTP app sees the app token, never the API token', async () => {
-        const h = await eventually(() => received.find((r) => r.topic === 'orders')?.headers as Record<string, string> | undefined, 'an event');
+        const h = await waitFor(() => received.find((r) => r.topic === 'orders')?.headers as Record<string, string> | undefined, 'an event');
         assert.equal(h['dapr-api-token'], APP_TOKEN);
         assert.equal(h['pubsubname'], 'pubsub');
         assert.equal(h['content-type'], 'application/cloudevents+json');

@@ -25,6 +25,7 @@ import type { ErrorInfo } from '../../src/gen/google/rpc/error_details_pb.js';
 import { daprGrpcClient } from '../helpers/connect.js';
 import { DAPR_SERVICE, decodeDetails, frame, grpcRaw, GrpcStatus } from '../helpers/grpc.js';
 import { httpRaw, jsonOf, metricValue, scrapeMetrics, startSidecar, stopAll, tempDir, type Sidecar } from '../helpers/sidecar.js';
+import { waitFor } from '../helpers/wait.js';
 
 const RUN = randomBytes(4).toString('hex');
 const APP_ID = `streams-${RUN}`;
@@ -168,15 +169,6 @@ async function streamingSubscriptions(sc: Sidecar): Promise<Array<Record<string,
   return (jsonOf<{ subscriptions?: Array<Record<string, unknown>> }>(r).subscriptions ?? []).filter((s) => s.type === 'STREAMING');
 }
 
-async function eventually<T>(get: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const inMemory = (name: string, extra = '') => `apiVersion: dapr.io/v1alpha1
 kind: Component
@@ -225,7 +217,7 @@ describe('streaming subscriptions on pubsub.in-memory', () => {
     const e2 = await s.event();
     assert.deepEqual(dataOf(e2), { orderId: 2 });
     s.answer(e2.id); // no status at all: SUCCESS, as in daprd
-    await eventually(async () => metricValue(await scrapeMetrics(sc), 'dapr_component_pubsub_ingress_count', { component: 'mem', topic: 'orders', process_status: 'success' }) === 2, 'two successes counted');
+    await waitFor(async () => metricValue(await scrapeMetrics(sc), 'dapr_component_pubsub_ingress_count', { component: 'mem', topic: 'orders', process_status: 'success' }) === 2, 'two successes counted');
     assert.equal(s.pending, 0, 'an acknowledged event came again');
     s.halfClose();
     assert.equal((await s.ended).code, GrpcStatus.OK);
@@ -239,7 +231,7 @@ describe('streaming subscriptions on pubsub.in-memory', () => {
     ]);
     s.halfClose();
     await s.ended;
-    await eventually(async () => !(await streamingSubscriptions(sc)).some((x) => x.topic === 'listed'), 'the subscription removed');
+    await waitFor(async () => !(await streamingSubscriptions(sc)).some((x) => x.topic === 'listed'), 'the subscription removed');
   });
 
   test('RETRY (and an unknown status) is redelivered, same event, until SUCCESS', async () => {
@@ -303,7 +295,7 @@ describe('streaming subscriptions on pubsub.in-memory', () => {
       else old.cancel();
       const end = await old.ended;
       if (how === 'half-closed') assert.equal(end.code, GrpcStatus.OK);
-      await eventually(async () => !(await streamingSubscriptions(sc)).some((x) => x.topic === topic), 'the subscription removed');
+      await waitFor(async () => !(await streamingSubscriptions(sc)).some((x) => x.topic === topic), 'the subscription removed');
       // M1 is published with no subscriber (in-memory keeps nothing), M2 after a new stream
       // subscribed: the new stream's first event must be M2, and M1 counted nowhere.
       await published(sc, 'mem', topic, { m: 1 });
@@ -312,7 +304,7 @@ describe('streaming subscriptions on pubsub.in-memory', () => {
       const e = await fresh.event();
       assert.deepEqual(dataOf(e), { m: 2 });
       fresh.answer(e.id);
-      await eventually(async () => metricValue(await scrapeMetrics(sc), 'dapr_component_pubsub_ingress_count', { component: 'mem', topic }) === 1, 'the one delivery counted');
+      await waitFor(async () => metricValue(await scrapeMetrics(sc), 'dapr_component_pubsub_ingress_count', { component: 'mem', topic }) === 1, 'the one delivery counted');
       assert.equal(old.pending, 0);
       fresh.halfClose();
       await fresh.ended;
@@ -351,7 +343,7 @@ describe('streaming subscriptions on pubsub.in-memory', () => {
     s.sendInitial('mem', 'twice');
     const end = await s.ended;
     assert.deepEqual([end.code, end.message], [GrpcStatus.UNKNOWN, 'duplicate initial request received']);
-    await eventually(async () => !(await streamingSubscriptions(sc)).some((x) => x.topic === 'twice'), 'the subscription removed');
+    await waitFor(async () => !(await streamingSubscriptions(sc)).some((x) => x.topic === 'twice'), 'the subscription removed');
   });
 
   test("the pubsub's subscriptionScopes apply: a topic outside them is refused", async () => {
@@ -433,7 +425,7 @@ spec:
     const e2 = await s.event();
     assert.deepEqual(dataOf(e2), { r: 2 });
     s.answer(e2.id, Status.SUCCESS);
-    await eventually(async () => ((await admin.xpending(topic, `${APP_ID}-redis`)) as [number])[0] === 0, 'every entry acknowledged');
+    await waitFor(async () => ((await admin.xpending(topic, `${APP_ID}-redis`)) as [number])[0] === 0, 'every entry acknowledged');
     s.halfClose();
     await s.ended;
   });
@@ -449,7 +441,7 @@ spec:
     assert.equal(again.id, e.id);
     assert.deepEqual(dataOf(again), { held: true });
     next.answer(again.id, Status.SUCCESS);
-    await eventually(async () => ((await admin.xpending(topic, `${APP_ID}-redis`)) as [number])[0] === 0, 'the entry acknowledged');
+    await waitFor(async () => ((await admin.xpending(topic, `${APP_ID}-redis`)) as [number])[0] === 0, 'the entry acknowledged');
     next.halfClose();
     await next.ended;
   });
