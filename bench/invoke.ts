@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { encodeFrame } from '../src/api/grpc/framing.js';
 import type { GrpcLoadConfig, GrpcLoadResult } from './grpc-load.js';
 import type { OpenLoopConfig, OpenLoopResult } from './open-loop.js';
+import { daprdBinary, startDaprd } from './daprd-process.js';
 import { freePort, httpCall, startSidecar, track, type Sidecar } from './sidecar-process.js';
 import { mean, sleep } from './stats.js';
 
@@ -49,6 +50,8 @@ interface PathResult {
   /** sidecar hops (0 for the bare proxy baseline, which still is one process hop) */
   hops: number;
   bare: boolean;
+  /** measured through real daprd sidecars (DAPRD_BIN) instead of Pillion's */
+  daprd: boolean;
   direct: OpenLoopResult[];
   via: OpenLoopResult[];
   rpsDirect: number;
@@ -94,7 +97,7 @@ function grpcResult(cfg: GrpcLoadConfig): Promise<GrpcLoadResult> {
   });
 }
 
-async function measure(name: string, hops: number, direct: Target, via: Target, bare = false): Promise<PathResult> {
+async function measure(name: string, hops: number, direct: Target, via: Target, bare = false, daprd = false): Promise<PathResult> {
   process.stdout.write(`${name}: `);
   const d1 = await openLoop(direct);
   const v1 = await openLoop(via);
@@ -104,7 +107,7 @@ async function measure(name: string, hops: number, direct: Target, via: Target, 
   const rpsVia = await closedLoop(via);
   const p50 = (xs: OpenLoopResult[]): string => mean(xs.map((x) => x.p50)).toFixed(2);
   console.log(`p50 direct ${p50([d1, d2])} ms, via ${p50([v1, v2])} ms; closed loop ${Math.round(rpsDirect)} vs ${Math.round(rpsVia)} req/s`);
-  return { name, protocol: via.protocol, hops, bare, direct: [d1, d2], via: [v1, v2], rpsDirect, rpsVia };
+  return { name, protocol: via.protocol, hops, bare, daprd, direct: [d1, d2], via: [v1, v2], rpsDirect, rpsVia };
 }
 
 async function main(): Promise<void> {
@@ -128,24 +131,42 @@ async function main(): Promise<void> {
     const echoGrpc = await startSidecar(TOKEN, { home, appId: 'echo-grpc', args: ['--app-port', String(appGrpc), '--app-protocol', 'grpc'] });
     const caller = await startSidecar(TOKEN, { home, appId: 'caller' });
     sidecars.push(echo, echoGrpc, caller);
+    // Real daprd, when DAPRD_BIN names one: the same three sidecars, measured right after
+    // Pillion's on each path.
+    const daprdBin = daprdBinary();
+    const daprd = daprdBin === undefined ? undefined : {
+      echo: await startDaprd(daprdBin, TOKEN, { appId: 'echo', appPort: appHttp, shared: home }),
+      echoGrpc: await startDaprd(daprdBin, TOKEN, { appId: 'echo-grpc', appPort: appGrpc, appProtocol: 'grpc', shared: home }),
+      caller: await startDaprd(daprdBin, TOKEN, { appId: 'caller', shared: home }),
+    };
+    if (daprd) sidecars.push(daprd.echo, daprd.echoGrpc, daprd.caller);
     const auth = { 'dapr-api-token': TOKEN };
     // Every path must work before it is measured.
-    for (const [port, target] of [[echo.httpPort, 'echo'], [caller.httpPort, 'echo']] as const) {
-      const r = await httpCall(port, 'GET', `/v1.0/invoke/${target}/method/echo`, auth);
+    const callers = [echo, caller, ...(daprd ? [daprd.echo, daprd.caller] : [])];
+    for (const { httpPort: port } of callers) {
+      const r = await httpCall(port, 'GET', '/v1.0/invoke/echo/method/echo', auth);
       if (r.status !== 200) throw new Error(`invoke via :${port} answered ${r.status}: ${r.body}`);
     }
     await sleep(500);
 
     const httpDirect: Target = { protocol: 'http', port: appHttp, path: '/echo', headers: {} };
     const grpcDirect: Target = { protocol: 'grpc', port: appGrpc, path: GRPC_PATH, headers: {} };
+    const httpVia = (s: Sidecar): Target => ({ protocol: 'http', port: s.httpPort, path: '/v1.0/invoke/echo/method/echo', headers: auth });
+    const grpcVia = (s: Sidecar): Target => ({ protocol: 'grpc', port: s.grpcPort, path: GRPC_PATH, headers: { ...auth, 'dapr-app-id': 'echo-grpc' } });
+    const paths: Array<[name: string, hops: number, direct: Target, pillion: Sidecar, daprd: Sidecar | undefined, via: (s: Sidecar) => Target]> = [
+      ['HTTP local (client → sidecar → app)', 1, httpDirect, echo, daprd?.echo, httpVia],
+      ['gRPC local (proxy, dapr-app-id)', 1, grpcDirect, echoGrpc, daprd?.echoGrpc, grpcVia],
+      ['HTTP remote (client → A → B → app)', 2, httpDirect, caller, daprd?.caller, httpVia],
+      ['gRPC remote (proxy via A → B → app)', 2, grpcDirect, caller, daprd?.caller, grpcVia],
+    ];
     const results = [
       await measure('HTTP bare Node proxy (client → proxy → app)', 1, httpDirect, { protocol: 'http', port: bareHttp, path: '/echo', headers: {} }, true),
       await measure('gRPC bare Node proxy (client → proxy → app)', 1, grpcDirect, { protocol: 'grpc', port: bareGrpc, path: GRPC_PATH, headers: {} }, true),
-      await measure('HTTP local (client → sidecar → app)', 1, httpDirect, { protocol: 'http', port: echo.httpPort, path: '/v1.0/invoke/echo/method/echo', headers: auth }),
-      await measure('gRPC local (proxy, dapr-app-id)', 1, grpcDirect, { protocol: 'grpc', port: echoGrpc.grpcPort, path: GRPC_PATH, headers: { ...auth, 'dapr-app-id': 'echo-grpc' } }),
-      await measure('HTTP remote (client → A → B → app)', 2, httpDirect, { protocol: 'http', port: caller.httpPort, path: '/v1.0/invoke/echo/method/echo', headers: auth }),
-      await measure('gRPC remote (proxy via A → B → app)', 2, grpcDirect, { protocol: 'grpc', port: caller.grpcPort, path: GRPC_PATH, headers: { ...auth, 'dapr-app-id': 'echo-grpc' } }),
     ];
+    for (const [name, hops, direct, pillion, real, via] of paths) {
+      results.push(await measure(name, hops, direct, via(pillion)));
+      if (real) results.push(await measure(`${name.split(' (')[0]} — daprd`, hops, direct, via(real), false, true));
+    }
     report(results);
   } finally {
     await Promise.all(sidecars.map((s) => s.stop()));
@@ -175,10 +196,21 @@ function report(results: PathResult[]): void {
     const bareFloor = floor(r.protocol);
     const beyondBare = r.bare || bareFloor === undefined ? undefined : perHop - bareFloor;
     const pass = perHop <= CFG.targetAddedP50Ms;
-    const verdict = r.bare ? 'floor' : pass ? 'PASS' : 'FAIL';
+    // the target is Pillion's; daprd's rows are for comparison
+    const verdict = r.bare ? 'floor' : r.daprd ? 'daprd' : pass ? 'PASS' : 'FAIL';
     console.log(`| ${r.name} | ${f2(dp50)} / ${f2(mean(r.direct.map((x) => x.p99)))} | ${f2(vp50)} / ${f2(mean(r.via.map((x) => x.p99)))} | ${f2(added)} (${f2(perHop)}) | ${beyondBare === undefined ? '—' : f2(beyondBare)} | ${verdict} | ${f0(r.rpsDirect)} | ${f0(r.rpsVia)} | ${f2(r.rpsVia / r.rpsDirect)} |`);
-    return { ...r, addedP50: added, addedP50PerHop: perHop, addedP50PerHopBeyondBare: beyondBare, pass: r.bare ? undefined : pass };
+    return { ...r, addedP50: added, addedP50PerHop: perHop, addedP50PerHopBeyondBare: beyondBare, pass: r.bare || r.daprd ? undefined : pass };
   });
+  const real = rows.filter((r) => r.daprd);
+  if (real.length) {
+    // Pillion's row is the one measured just before daprd's on the same path.
+    console.log('\n| path | added p50 per hop, Pillion / daprd ms | closed loop req/s, Pillion / daprd | Pillion ÷ daprd req/s |');
+    console.log('|---|---:|---:|---:|');
+    for (const d of real) {
+      const p = rows[rows.indexOf(d) - 1]!;
+      console.log(`| ${p.name.split(' (')[0]} | ${f2(p.addedP50PerHop)} / ${f2(d.addedP50PerHop)} | ${f0(p.rpsVia)} / ${f0(d.rpsVia)} | ${f2(p.rpsVia / d.rpsVia)} |`);
+    }
+  }
   const out = join(HERE, '..', '..', 'bench', 'results');
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'invoke-latest.json'), JSON.stringify({ date: new Date().toISOString(), config: CFG, results: rows }, null, 2));

@@ -8,12 +8,13 @@
 // one after another, never concurrently.
 import autocannon from 'autocannon';
 import { fork } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, totalmem } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GET_STATE_PATH, getStateRequestFrame, unaryOnce } from './grpc-frame.js';
 import type { GrpcLoadConfig, GrpcLoadResult } from './grpc-load.js';
+import { daprdBinary, startDaprd } from './daprd-process.js';
 import { freePort, httpCall, rssMb, sampleRss, startSidecar, track, type Sidecar } from './sidecar-process.js';
 import { machineBusyMs, processCpuMs, selfCpuMs } from './cpu.js';
 import { mean, median, nowMs, percentile, sleep } from './stats.js';
@@ -45,8 +46,11 @@ const TOKEN = 'bench-token-6b1c0f7e9a2d4c58';
 const AUTH_HEADER = { 'dapr-api-token': TOKEN };
 const STATE = [{ key: 'k', value: { hello: 'world', n: 42 } }];
 
-type Target = 'auth-on' | 'auth-off' | 'bare';
+/** 'daprd': a real daprd (DAPR_API_TOKEN set, state.sqlite), when DAPRD_BIN names one */
+type Mode = 'auth-on' | 'auth-off' | 'daprd';
+type Target = Mode | 'bare';
 type HttpTarget = Target | 'minimal';
+const DAPRD = daprdBinary();
 interface Load {
   rps: number;
   p50: number; // ms
@@ -56,12 +60,15 @@ interface Load {
   /** CPU used by processes other than the server and the load generator, in cores */
   bgCores: number;
 }
-const http: Record<HttpTarget, Load[]> = { 'auth-on': [], 'auth-off': [], bare: [], minimal: [] };
-const grpc: Record<Target, Load[]> = { 'auth-on': [], 'auth-off': [], bare: [] };
-const rss: Record<'auth-on' | 'auth-off', { start: number[]; idle: number[]; settledS: number[]; peak: number[] }> = {
+const http: Record<HttpTarget, Load[]> = { 'auth-on': [], 'auth-off': [], daprd: [], bare: [], minimal: [] };
+const grpc: Record<Target, Load[]> = { 'auth-on': [], 'auth-off': [], daprd: [], bare: [] };
+const rss: Record<Mode, { start: number[]; idle: number[]; settledS: number[]; peak: number[] }> = {
   'auth-on': { start: [], idle: [], settledS: [], peak: [] },
   'auth-off': { start: [], idle: [], settledS: [], peak: [] },
+  daprd: { start: [], idle: [], settledS: [], peak: [] },
 };
+/** daprd's start-up times, one per session */
+const daprdStartup: number[] = [];
 // What Pillion answered; the bare servers replay exactly these bytes.
 let sample: { httpBody: string; etag: string; grpcBody: Buffer } | undefined;
 
@@ -112,9 +119,19 @@ function grpcLoad(port: number, serverPid: number): Promise<Load> {
 // ---------------------------------------------------------------------------------------------
 // One configuration each
 
+/** daprd with the same store as Pillion's default: SQLite in a file of its own. */
+async function startDaprdWithStore(bin: string): Promise<Sidecar> {
+  const shared = mkdtempSync(join(tmpdir(), 'pillion-bench-daprd-state-'));
+  const store = ['apiVersion: dapr.io/v1alpha1', 'kind: Component', 'metadata:', '  name: statestore', 'spec:', '  type: state.sqlite', '  version: v1', '  metadata:',
+    '  - name: connectionString', `    value: "${join(shared, 'state.db')}"`, ''].join('\n');
+  const sc = await startDaprd(bin, TOKEN, { appId: 'bench', shared, resources: { 'statestore.yaml': store } });
+  daprdStartup.push(sc.startupMs);
+  return { ...sc, stop: () => sc.stop().finally(() => rmSync(shared, { recursive: true, force: true })) };
+}
+
 /** Start a sidecar, seed and check the value, read idle RSS, load HTTP then gRPC, read peak RSS. */
-async function pillionSession(mode: 'auth-on' | 'auth-off'): Promise<void> {
-  const sc: Sidecar = await startSidecar(mode === 'auth-on' ? TOKEN : undefined);
+async function sidecarSession(mode: Mode): Promise<void> {
+  const sc: Sidecar = mode === 'daprd' ? await startDaprdWithStore(DAPRD!) : await startSidecar(mode === 'auth-on' ? TOKEN : undefined);
   try {
     const headers = { ...AUTH_HEADER, 'content-type': 'application/json' };
     const saved = await httpCall(sc.httpPort, 'POST', '/v1.0/state/statestore', headers, JSON.stringify(STATE));
@@ -125,8 +142,8 @@ async function pillionSession(mode: 'auth-on' | 'auth-off'): Promise<void> {
     if (g.status !== '0' || !g.body.includes('hello')) throw new Error(`gRPC GetState: grpc-status ${g.status}`);
     // Make sure the mode is what we think it is: without the token, auth on must refuse.
     const anon = await httpCall(sc.httpPort, 'GET', '/v1.0/state/statestore/k');
-    if ((anon.status === 401) !== (mode === 'auth-on')) throw new Error(`${mode}: GET without token returned ${anon.status}`);
-    sample ??= { httpBody: got.body, etag: String(got.headers.etag), grpcBody: g.body };
+    if ((anon.status === 401) !== (mode !== 'auth-off')) throw new Error(`${mode}: GET without token returned ${anon.status}`);
+    if (mode !== 'daprd') sample ??= { httpBody: got.body, etag: String(got.headers.etag), grpcBody: g.body };
 
     // Once a second while idle: the last reading is "idle"; "settled" is when RSS first came
     // within 1 MB of it.
@@ -210,11 +227,12 @@ async function main(): Promise<void> {
   const startup = await startupRuns();
 
   for (let round = 0; round < CFG.rounds; round++) {
-    const order: Target[] = round % 2 === 0 ? ['auth-on', 'auth-off', 'bare'] : ['bare', 'auth-off', 'auth-on'];
+    const forward: Target[] = DAPRD ? ['auth-on', 'daprd', 'auth-off', 'bare'] : ['auth-on', 'auth-off', 'bare'];
+    const order = round % 2 === 0 ? forward : [...forward].reverse();
     for (const t of order) {
       console.log(`round ${round + 1}: ${t}…`);
       if (t === 'bare') await bareSession();
-      else await pillionSession(t);
+      else await sidecarSession(t);
     }
   }
 
@@ -253,14 +271,30 @@ async function main(): Promise<void> {
   row('gRPC  Pillion auth on', grpc['auth-on']);
   row('gRPC  Pillion auth off', grpc['auth-off']);
   row('gRPC  bare node:http2', grpc.bare);
-  const rssLine = (m: 'auth-on' | 'auth-off'): string =>
+  if (DAPRD) {
+    row('HTTP  daprd auth on (state.sqlite)', http.daprd);
+    row('gRPC  daprd auth on (state.sqlite)', grpc.daprd);
+  }
+  const rssLine = (m: Mode): string =>
     `1 s after start-up ${rss[m].start.map(f0).join(' / ')}, idle ${rss[m].idle.map(f0).join(' / ')} (settled after ${rss[m].settledS.join(' / ')} s), peak ${rss[m].peak.map(f0).join(' / ')}`;
   console.log(`\nRSS MB  auth on : ${rssLine('auth-on')}`);
   console.log(`RSS MB  auth off: ${rssLine('auth-off')}`);
-  console.log(`Start-up ms: ${startup.map(f0).join(', ')}`);
+  if (DAPRD) console.log(`RSS MB  daprd   : ${rssLine('daprd')}`);
+  console.log(`Start-up ms: ${startup.map(f0).join(', ')}${DAPRD ? `; daprd ${daprdStartup.map(f0).join(', ')}` : ''}`);
   console.log(`HTTP minimal / bare ${f2(ratios.httpMinimalOnBare)} (the job alone: route, token, one SQLite read), Pillion auth-on / minimal ${f2(ratios.httpOnMinimal)}`);
   console.log(`gRPC auth-on / auth-off ${f2(ratios.grpcAuthOnOff)}, gRPC Pillion auth-on / bare ${f2(ratios.grpcOnBare)} (no targets)`);
-  console.log(`CPU/request auth-on / auth-off: HTTP ${f2(H.on.cpuUs / H.off.cpuUs)}, gRPC ${f2(G.on.cpuUs / G.off.cpuUs)} (1.00 = auth costs nothing)\n`);
+  console.log(`CPU/request auth-on / auth-off: HTTP ${f2(H.on.cpuUs / H.off.cpuUs)}, gRPC ${f2(G.on.cpuUs / G.off.cpuUs)} (1.00 = auth costs nothing)`);
+  const vsDaprd = DAPRD && {
+    http: H.on.rps / avg(http.daprd).rps,
+    grpc: G.on.rps / avg(grpc.daprd).rps,
+    idleMb: Math.max(...rss.daprd.idle),
+    startupMs: median(daprdStartup),
+  };
+  if (vsDaprd) {
+    console.log(`Pillion auth-on / daprd req/s: HTTP ${f2(vsDaprd.http)}, gRPC ${f2(vsDaprd.grpc)}; RSS idle Pillion ${f0(idleMax)} MB vs daprd ${f0(vsDaprd.idleMb)} MB; ` +
+      `start-up median Pillion ${f0(startupMedian)} ms vs daprd ${f0(vsDaprd.startupMs)} ms (no targets)`);
+  }
+  console.log('');
   // Other processes on this (shared, 2-core) machine take CPU from the server or the load generator
   // and move req/s far more than CPU per request; say so when it happened.
   const bgMax = Math.max(...[...Object.values(http), ...Object.values(grpc)].flat().map((l) => l.bgCores));
@@ -274,7 +308,7 @@ async function main(): Promise<void> {
 
   const out = join(ROOT, 'bench', 'results');
   mkdirSync(out, { recursive: true });
-  const json = { date: new Date().toISOString(), machine, config: CFG, http, grpc, rss, startupMs: startup, averages: { http: H, grpc: G }, ratios,
+  const json = { date: new Date().toISOString(), machine, config: CFG, http, grpc, rss, startupMs: startup, daprd: DAPRD ? { bin: DAPRD, startupMs: daprdStartup, vsDaprd } : undefined, averages: { http: H, grpc: G }, ratios,
     targets: targets.map(({ name, value, target, ok }) => ({ name, value, target, pass: ok })), elapsedS };
   writeFileSync(join(out, 'latest.json'), JSON.stringify(json, null, 2) + '\n');
   console.log(`results written to ${join(out, 'latest.json')}`);

@@ -90,23 +90,53 @@ export interface Sidecar {
   stop(): Promise<void>;
 }
 
+export interface SidecarOptions {
+  readonly args?: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+  /** PILLION_HOME; a caller-provided one is shared (sidecars that must find each other) and left in place */
+  readonly home?: string;
+  readonly appId?: string;
+}
+
+/** The ports a sidecar listens on; any of them may be given by the caller. */
+export interface SidecarPorts {
+  readonly http: number;
+  readonly grpc: number;
+  readonly internal: number;
+  readonly metrics: number;
+  readonly public: number;
+}
+
+export async function sidecarPorts(): Promise<SidecarPorts> {
+  return { http: await freePort(), grpc: await freePort(), internal: await freePort(), metrics: await freePort(), public: await freePort() };
+}
+
 /**
  * Spawns `bin/pillion run` on fresh ports with a fresh PILLION_HOME (so the embedded SQLite
  * store starts empty), and resolves once /v1.0/healthz answers 204. The launcher `exec`s node,
  * so the spawned pid is the sidecar's own pid (what the RSS figures are read from).
  */
-export async function startSidecar(token: string | undefined, extra: { args?: readonly string[]; env?: Readonly<Record<string, string>>; home?: string; appId?: string } = {}): Promise<Sidecar> {
-  const [httpPort, grpcPort, publicPort, metricsPort, internalPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
-  // A caller-provided home is shared (sidecars that must find each other) and left in place.
+export async function startSidecar(token: string | undefined, extra: SidecarOptions = {}): Promise<Sidecar> {
+  const ports = await sidecarPorts();
   const home = extra.home ?? mkdtempSync(join(tmpdir(), 'pillion-bench-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extra.env, PILLION_HOME: home };
+  const args = ['run', '--app-id', extra.appId ?? 'bench', '--dapr-http-port', String(ports.http), '--dapr-grpc-port', String(ports.grpc), '--dapr-internal-grpc-port', String(ports.internal),
+    '--dapr-public-port', String(ports.public), '--metrics-port', String(ports.metrics), ...(extra.args ?? [])];
+  return launch(LAUNCHER, args, { ...extra.env, PILLION_HOME: home }, token, ports, () => {
+    if (extra.home === undefined) rmSync(home, { recursive: true, force: true });
+  });
+}
+
+/**
+ * Spawns a sidecar binary (Pillion's launcher, or a real daprd) with `env` added to ours and
+ * DAPR_API_TOKEN set to `token` (unset when undefined), and resolves once /v1.0/healthz on
+ * `ports.http` answers 204. stop(): SIGTERM, SIGKILL after 5 s, then `cleanup`.
+ */
+export async function launch(command: string, args: readonly string[], extraEnv: Readonly<Record<string, string>>, token: string | undefined, ports: SidecarPorts, cleanup: () => void = () => {}): Promise<Sidecar> {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv };
   delete env.DAPR_API_TOKEN; // auth off unless we set it below
   if (token !== undefined) env.DAPR_API_TOKEN = token;
-
-  const args = ['run', '--app-id', extra.appId ?? 'bench', '--dapr-http-port', String(httpPort), '--dapr-grpc-port', String(grpcPort), '--dapr-internal-grpc-port', String(internalPort),
-    '--dapr-public-port', String(publicPort), '--metrics-port', String(metricsPort), ...(extra.args ?? [])];
   const t0 = nowMs();
-  const child = track(spawn(LAUNCHER, args, { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child = track(spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] }));
   // Keep the tail of the output for error messages; draining the pipes also keeps the child from blocking.
   let log = '';
   const keep = (c: Buffer): void => void (log = (log + c.toString()).slice(-4000));
@@ -118,10 +148,10 @@ export async function startSidecar(token: string | undefined, extra: { args?: re
   // Poll healthz as fast as is reasonable: connection refused returns immediately.
   let startupMs = NaN;
   while (Number.isNaN(startupMs)) {
-    if (exited) throw new Error(`sidecar exited during start-up:\n${log}`);
-    if (nowMs() - t0 > 15_000) throw new Error(`sidecar not healthy after 15 s:\n${log}`);
+    if (exited) throw new Error(`${command} exited during start-up:\n${log}`);
+    if (nowMs() - t0 > 30_000) throw new Error(`${command} not healthy after 30 s:\n${log}`);
     try {
-      const r = await httpCall(httpPort, 'GET', '/v1.0/healthz');
+      const r = await httpCall(ports.http, 'GET', '/v1.0/healthz');
       if (r.status === 204) startupMs = nowMs() - t0;
       else await sleep(5);
     } catch {
@@ -131,8 +161,8 @@ export async function startSidecar(token: string | undefined, extra: { args?: re
 
   return {
     pid: child.pid!,
-    httpPort,
-    grpcPort,
+    httpPort: ports.http,
+    grpcPort: ports.grpc,
     startupMs,
     async stop() {
       if (!exited) {
@@ -142,7 +172,7 @@ export async function startSidecar(token: string | undefined, extra: { args?: re
         await gone;
         clearTimeout(timer);
       }
-      if (extra.home === undefined) rmSync(home, { recursive: true, force: true });
+      cleanup();
     },
   };
 }

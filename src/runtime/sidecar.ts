@@ -31,6 +31,7 @@ import { closeGracefully, describe, listen, ListenError, type Endpoint } from '.
 import { startApp, type AppProcess } from './app-process.js';
 import { createAppLink } from './app-link.js';
 import { setupRemote } from '../remote/setup.js';
+import { useServingTierUpBudget } from './tier-up.js';
 
 export interface Sidecar {
   /** resolves with the process exit code once the sidecar has fully stopped */
@@ -215,6 +216,7 @@ export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, 
 
   // The APIs serve from here on; "ready" (healthz) waits for the app port, as in daprd.
   rt.outboundReady = true;
+  useServingTierUpBudget();
   void appLink.waitForApp().then((reached) => {
     if (!reached || stopping) return;
     rt.ready = true;
