@@ -32,6 +32,7 @@ const CFG = {
   warmupMs: num('BENCH_WARMUP_S', 2) * 1000,
   durationMs: num('BENCH_DURATION_S', 10) * 1000,
   throughputS: num('BENCH_THROUGHPUT_S', 5),
+  oneAtATime: num('BENCH_ONE_AT_A_TIME', 5000),
   targetAddedP50Ms: 0.3,
 };
 const TOKEN = 'bench-token-6b1c0f7e9a2d4c58';
@@ -56,6 +57,9 @@ interface PathResult {
   via: OpenLoopResult[];
   rpsDirect: number;
   rpsVia: number;
+  /** one call at a time: median round trip direct / via, ms */
+  rttDirect: number;
+  rttVia: number;
 }
 
 function child<T>(file: string, msg: unknown): Promise<T> {
@@ -67,8 +71,8 @@ function child<T>(file: string, msg: unknown): Promise<T> {
   });
 }
 
-async function openLoop(t: Target): Promise<OpenLoopResult> {
-  const cfg: OpenLoopConfig = { ...t, body: t.protocol === 'grpc' ? GRPC_BODY : undefined, rate: CFG.rate, warmupMs: CFG.warmupMs, durationMs: CFG.durationMs };
+async function openLoop(t: Target, oneAtATime?: number): Promise<OpenLoopResult> {
+  const cfg: OpenLoopConfig = { ...t, body: t.protocol === 'grpc' ? GRPC_BODY : undefined, rate: CFG.rate, warmupMs: CFG.warmupMs, durationMs: CFG.durationMs, oneAtATime };
   const r = await child<OpenLoopResult>('open-loop.js', cfg);
   if (r.failures) throw new Error(`${t.protocol} :${t.port}${t.path}: ${r.failures} failed, first: ${r.firstFailure}`);
   return r;
@@ -103,11 +107,13 @@ async function measure(name: string, hops: number, direct: Target, via: Target, 
   const v1 = await openLoop(via);
   const v2 = await openLoop(via);
   const d2 = await openLoop(direct);
+  const rttDirect = (await openLoop(direct, CFG.oneAtATime)).p50;
+  const rttVia = (await openLoop(via, CFG.oneAtATime)).p50;
   const rpsDirect = await closedLoop(direct);
   const rpsVia = await closedLoop(via);
   const p50 = (xs: OpenLoopResult[]): string => mean(xs.map((x) => x.p50)).toFixed(2);
-  console.log(`p50 direct ${p50([d1, d2])} ms, via ${p50([v1, v2])} ms; closed loop ${Math.round(rpsDirect)} vs ${Math.round(rpsVia)} req/s`);
-  return { name, protocol: via.protocol, hops, bare, daprd, direct: [d1, d2], via: [v1, v2], rpsDirect, rpsVia };
+  console.log(`p50 direct ${p50([d1, d2])} ms, via ${p50([v1, v2])} ms; one at a time ${rttDirect.toFixed(2)} vs ${rttVia.toFixed(2)} ms; closed loop ${Math.round(rpsDirect)} vs ${Math.round(rpsVia)} req/s`);
+  return { name, protocol: via.protocol, hops, bare, daprd, direct: [d1, d2], via: [v1, v2], rpsDirect, rpsVia, rttDirect, rttVia };
 }
 
 async function main(): Promise<void> {
@@ -181,8 +187,8 @@ function report(results: PathResult[]): void {
   const f0 = (x: number): string => Math.round(x).toLocaleString('en-US');
   console.log(`\nFixed rate ${CFG.rate} req/s, ${CFG.durationMs / 1000} s measured ×2 each (direct, via, via, direct); throughput closed loop ${CFG.throughputS} s.`);
   console.log(`machine: ${availableParallelism()} cores, ${cpus()[0]?.model ?? '?'}, node ${process.version}\n`);
-  console.log('| path | direct p50 / p99 ms | via p50 / p99 ms | added p50 ms (per hop) | per hop beyond bare proxy | target | direct req/s | via req/s | ratio |');
-  console.log('|---|---:|---:|---:|---:|:---:|---:|---:|---:|');
+  console.log('| path | direct p50 / p99 ms | via p50 / p99 ms | added p50 ms (per hop) | per hop beyond bare proxy | target | one at a time, added ms per hop | direct req/s | via req/s | ratio |');
+  console.log('|---|---:|---:|---:|---:|:---:|---:|---:|---:|---:|');
   const addedPerHop = (r: PathResult): number => (mean(r.via.map((x) => x.p50)) - mean(r.direct.map((x) => x.p50))) / r.hops;
   const floor = (protocol: string): number | undefined => {
     const b = results.find((x) => x.bare && x.protocol === protocol);
@@ -198,17 +204,18 @@ function report(results: PathResult[]): void {
     const pass = perHop <= CFG.targetAddedP50Ms;
     // the target is Pillion's; daprd's rows are for comparison
     const verdict = r.bare ? 'floor' : r.daprd ? 'daprd' : pass ? 'PASS' : 'FAIL';
-    console.log(`| ${r.name} | ${f2(dp50)} / ${f2(mean(r.direct.map((x) => x.p99)))} | ${f2(vp50)} / ${f2(mean(r.via.map((x) => x.p99)))} | ${f2(added)} (${f2(perHop)}) | ${beyondBare === undefined ? '—' : f2(beyondBare)} | ${verdict} | ${f0(r.rpsDirect)} | ${f0(r.rpsVia)} | ${f2(r.rpsVia / r.rpsDirect)} |`);
+    console.log(`| ${r.name} | ${f2(dp50)} / ${f2(mean(r.direct.map((x) => x.p99)))} | ${f2(vp50)} / ${f2(mean(r.via.map((x) => x.p99)))} | ${f2(added)} (${f2(perHop)}) | ${beyondBare === undefined ? '—' : f2(beyondBare)} | ${verdict} | ${f2((r.rttVia - r.rttDirect) / r.hops)} | ${f0(r.rpsDirect)} | ${f0(r.rpsVia)} | ${f2(r.rpsVia / r.rpsDirect)} |`);
     return { ...r, addedP50: added, addedP50PerHop: perHop, addedP50PerHopBeyondBare: beyondBare, pass: r.bare || r.daprd ? undefined : pass };
   });
   const real = rows.filter((r) => r.daprd);
   if (real.length) {
     // Pillion's row is the one measured just before daprd's on the same path.
-    console.log('\n| path | added p50 per hop, Pillion / daprd ms | closed loop req/s, Pillion / daprd | Pillion ÷ daprd req/s |');
-    console.log('|---|---:|---:|---:|');
+    console.log('\n| path | added p50 per hop at the fixed rate, Pillion / daprd ms | one at a time, Pillion / daprd ms per hop | closed loop req/s, Pillion / daprd | Pillion ÷ daprd req/s |');
+    console.log('|---|---:|---:|---:|---:|');
+    const rtt = (r: PathResult): string => f2((r.rttVia - r.rttDirect) / r.hops);
     for (const d of real) {
       const p = rows[rows.indexOf(d) - 1]!;
-      console.log(`| ${p.name.split(' (')[0]} | ${f2(p.addedP50PerHop)} / ${f2(d.addedP50PerHop)} | ${f0(p.rpsVia)} / ${f0(d.rpsVia)} | ${f2(p.rpsVia / d.rpsVia)} |`);
+      console.log(`| ${p.name.split(' (')[0]} | ${f2(p.addedP50PerHop)} / ${f2(d.addedP50PerHop)} | ${rtt(p)} / ${rtt(d)} | ${f0(p.rpsVia)} / ${f0(d.rpsVia)} | ${f2(p.rpsVia / d.rpsVia)} |`);
     }
   }
   const out = join(HERE, '..', '..', 'bench', 'results');
