@@ -91,10 +91,11 @@ export function withLimits(inner: AppChannel, limits: ChannelLimits): AppChannel
   const open = inner.openStream?.bind(inner);
   const unary = inner.unary?.bind(inner);
   const streaming = inner.invokeStreaming?.bind(inner);
+  // Runs on every call: no timer and no combined signal unless a timeout applies.
   const signalFor = (req: AppRequest): AbortSignal | undefined => {
     const ms = shortest(limits.timeoutMs, req.timeoutMs);
-    const signals = [req.signal, ms === undefined ? undefined : AbortSignal.timeout(ms)].filter((s): s is AbortSignal => s !== undefined);
-    return signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
+    if (ms === undefined) return req.signal;
+    return req.signal ? AbortSignal.any([req.signal, AbortSignal.timeout(ms)]) : AbortSignal.timeout(ms);
   };
   return {
     protocol: inner.protocol,
@@ -126,22 +127,20 @@ export function withLimits(inner: AppChannel, limits: ChannelLimits): AppChannel
     // closes: finished, failed, or destroyed because the caller went away.
     invokeStreaming: streaming && (async (req) => {
       const signal = signalFor(req);
-      await gate?.acquire(signal);
+      if (!gate) return streaming({ ...req, signal });
+      await gate.acquire(signal);
       try {
         const res = await streaming({ ...req, signal });
-        if (!gate) return res;
         if (isStreamed(res)) res.body.once('close', () => gate.release());
         else gate.release();
         return res;
       } catch (err) {
-        gate?.release();
+        gate.release();
         throw err;
       }
     }),
     async invoke(req) {
-      const ms = shortest(limits.timeoutMs, req.timeoutMs);
-      const signals = [req.signal, ms === undefined ? undefined : AbortSignal.timeout(ms)].filter((s): s is AbortSignal => s !== undefined);
-      const signal = signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
+      const signal = signalFor(req);
       if (!gate) return inner.invoke({ ...req, signal });
       await gate.acquire(signal);
       try {
@@ -153,9 +152,11 @@ export function withLimits(inner: AppChannel, limits: ChannelLimits): AppChannel
   };
 }
 
+/** The shorter of two timeouts, ignoring those that are not positive (no limit). */
 const shortest = (a: number, b: number | undefined): number | undefined => {
-  const xs = [a, b ?? 0].filter((x) => x > 0);
-  return xs.length ? Math.min(...xs) : undefined;
+  const x = a > 0 ? a : undefined;
+  const y = b !== undefined && b > 0 ? b : undefined;
+  return x === undefined ? y : y === undefined ? x : Math.min(x, y);
 };
 
 /** A socket or HTTP/2 stream error of a call to the app, as the channel reports it: refused or
