@@ -1,8 +1,8 @@
 // A set of static API tokens (one from DAPR_API_TOKEN, or every line of a token file), compared
 // in constant time and without revealing any token's length.
 //
-// Every configured token is kept zero-padded to one common size (1 KiB, or the longest token
-// rounded up to a whole KiB). The presented token is copied once into a scratch buffer of that
+// Every configured token is kept zero-padded to one common size (256 bytes, or the longest
+// token rounded up to whole 256-byte blocks). The presented token is copied once into a scratch buffer of that
 // size and compared with crypto.timingSafeEqual against EVERY token, with no early exit; the
 // results are OR-ed. The work done depends only on the number of tokens and the common size —
 // not on which token matched, where the strings differ, or how long each token is. Header
@@ -10,7 +10,10 @@
 import { timingSafeEqual } from 'node:crypto';
 import { tokenFingerprint } from './fingerprint.js';
 
-const BLOCK = 1024;
+/** The padding block. 256 bytes covers any static token people set (longer ones show only their
+ * block count); at 1 KiB the comparison alone cost 0.66 µs a request against 0.27 µs, i.e.
+ * ~1.5 % of a 25 µs state read on a fast machine, more than the auth-on/auth-off target allows. */
+export const TOKEN_PAD_BYTES = 256;
 
 export interface StaticTokenSet {
   readonly size: number;
@@ -26,7 +29,7 @@ export function createStaticTokenSet(tokens: readonly string[]): StaticTokenSet 
   const unique = [...new Set(tokens.filter((t) => t !== ''))];
   if (unique.length === 0) return EMPTY_TOKEN_SET;
   const longest = Math.max(...unique.map((t) => Buffer.byteLength(t)));
-  const size = Math.max(BLOCK, Math.ceil(longest / BLOCK) * BLOCK);
+  const size = Math.max(TOKEN_PAD_BYTES, Math.ceil(longest / TOKEN_PAD_BYTES) * TOKEN_PAD_BYTES);
   const expected = unique.map((t) => {
     const b = Buffer.alloc(size);
     b.write(t);

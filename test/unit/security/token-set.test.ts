@@ -1,7 +1,7 @@
 // Several static tokens: any of them is accepted, compared in constant time; the file format.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createStaticTokenSet, parseTokenLines } from '../../../src/security/token-set.js';
+import { createStaticTokenSet, parseTokenLines, TOKEN_PAD_BYTES } from '../../../src/security/token-set.js';
 import { createApiGate } from '../../../src/security/api-gate.js';
 import type { CallTarget } from '../../../src/security/api-access.js';
 
@@ -17,7 +17,7 @@ test('every token of the set is accepted; anything else is not', () => {
 });
 
 test('a multi-byte character cut at the buffer end cannot fake a shorter token', () => {
-  const token = 'a'.repeat(1023);
+  const token = 'a'.repeat(TOKEN_PAD_BYTES - 1);
   const set = createStaticTokenSet([token]);
   assert.ok(!set.matches(token + 'é'));
   assert.ok(set.matches(token));
