@@ -1,12 +1,14 @@
 // A set of static API tokens (one from DAPR_API_TOKEN, or every line of a token file), compared
-// in constant time and without revealing any token's length.
+// in constant time and without revealing any token's length (beyond its number of 256-byte
+// blocks, for the rare token longer than 256 bytes).
 //
 // Every configured token is kept zero-padded to one common size (256 bytes, or the longest
-// token rounded up to whole 256-byte blocks). The presented token is copied once into a scratch buffer of that
-// size and compared with crypto.timingSafeEqual against EVERY token, with no early exit; the
-// results are OR-ed. The work done depends only on the number of tokens and the common size —
-// not on which token matched, where the strings differ, or how long each token is. Header
-// values cannot contain NUL, so the padding cannot make two different tokens equal.
+// token rounded up to whole 256-byte blocks). The presented token is copied once into a
+// scratch buffer of that size and compared with crypto.timingSafeEqual against EVERY token,
+// with no early exit; the results are OR-ed. The work done depends only on the number of
+// tokens and the common size — not on which token matched, where the strings differ, or how
+// long each token is. Header values cannot contain NUL, so the padding cannot make two
+// different tokens equal.
 import { timingSafeEqual } from 'node:crypto';
 import { tokenFingerprint } from './fingerprint.js';
 
