@@ -190,6 +190,8 @@ function report(results: PathResult[]): void {
   console.log('| path | direct p50 / p99 ms | via p50 / p99 ms | added p50 ms (per hop) | per hop beyond bare proxy | target | one at a time, added ms per hop | direct req/s | via req/s | ratio |');
   console.log('|---|---:|---:|---:|---:|:---:|---:|---:|---:|---:|');
   const addedPerHop = (r: PathResult): number => (mean(r.via.map((x) => x.p50)) - mean(r.direct.map((x) => x.p50))) / r.hops;
+  /** one call at a time: added round trip per hop */
+  const rtt = (r: PathResult): string => f2((r.rttVia - r.rttDirect) / r.hops);
   const floor = (protocol: string): number | undefined => {
     const b = results.find((x) => x.bare && x.protocol === protocol);
     return b && addedPerHop(b);
@@ -204,7 +206,7 @@ function report(results: PathResult[]): void {
     const pass = perHop <= CFG.targetAddedP50Ms;
     // the target is Pillion's; daprd's rows are for comparison
     const verdict = r.bare ? 'floor' : r.daprd ? 'daprd' : pass ? 'PASS' : 'FAIL';
-    console.log(`| ${r.name} | ${f2(dp50)} / ${f2(mean(r.direct.map((x) => x.p99)))} | ${f2(vp50)} / ${f2(mean(r.via.map((x) => x.p99)))} | ${f2(added)} (${f2(perHop)}) | ${beyondBare === undefined ? '—' : f2(beyondBare)} | ${verdict} | ${f2((r.rttVia - r.rttDirect) / r.hops)} | ${f0(r.rpsDirect)} | ${f0(r.rpsVia)} | ${f2(r.rpsVia / r.rpsDirect)} |`);
+    console.log(`| ${r.name} | ${f2(dp50)} / ${f2(mean(r.direct.map((x) => x.p99)))} | ${f2(vp50)} / ${f2(mean(r.via.map((x) => x.p99)))} | ${f2(added)} (${f2(perHop)}) | ${beyondBare === undefined ? '—' : f2(beyondBare)} | ${verdict} | ${rtt(r)} | ${f0(r.rpsDirect)} | ${f0(r.rpsVia)} | ${f2(r.rpsVia / r.rpsDirect)} |`);
     return { ...r, addedP50: added, addedP50PerHop: perHop, addedP50PerHopBeyondBare: beyondBare, pass: r.bare || r.daprd ? undefined : pass };
   });
   const real = rows.filter((r) => r.daprd);
@@ -212,7 +214,6 @@ function report(results: PathResult[]): void {
     // Pillion's row is the one measured just before daprd's on the same path.
     console.log('\n| path | added p50 per hop at the fixed rate, Pillion / daprd ms | one at a time, Pillion / daprd ms per hop | closed loop req/s, Pillion / daprd | Pillion ÷ daprd req/s |');
     console.log('|---|---:|---:|---:|---:|');
-    const rtt = (r: PathResult): string => f2((r.rttVia - r.rttDirect) / r.hops);
     for (const d of real) {
       const p = rows[rows.indexOf(d) - 1]!;
       console.log(`| ${p.name.split(' (')[0]} | ${f2(p.addedP50PerHop)} / ${f2(d.addedP50PerHop)} | ${rtt(p)} / ${rtt(d)} | ${f0(p.rpsVia)} / ${f0(d.rpsVia)} | ${f2(p.rpsVia / d.rpsVia)} |`);
