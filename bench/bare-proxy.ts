@@ -41,13 +41,17 @@ process.once('message', (cfg: BareProxyConfig) => {
   const h2 = createH2();
   h2.on('stream', (stream, headers) => {
     const out = session().request({ ':method': 'POST', ':path': headers[':path'], 'content-type': 'application/grpc', te: 'trailers' });
+    // A client may reset its call (a load generator stopping mid-flight): the app's answer
+    // then has nowhere to go and is dropped.
+    const gone = (): boolean => stream.destroyed || stream.closed;
+    stream.on('error', () => {});
     out.on('response', (h) => {
-      stream.respond({ [HTTP2_HEADER_STATUS]: h[HTTP2_HEADER_STATUS], 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      if (!gone()) stream.respond({ [HTTP2_HEADER_STATUS]: h[HTTP2_HEADER_STATUS], 'content-type': 'application/grpc' }, { waitForTrailers: true });
     });
     out.on('trailers', (t) => stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': String(t['grpc-status'] ?? '0') })));
-    out.on('data', (c: Buffer) => stream.write(c));
-    out.on('end', () => stream.end());
-    out.on('error', () => stream.close());
+    out.on('data', (c: Buffer) => gone() || stream.write(c));
+    out.on('end', () => gone() || stream.end());
+    out.on('error', () => gone() || stream.close());
     stream.pipe(out);
   });
 

@@ -46,8 +46,11 @@ export function unaryOnce(port: number, path: string, body: Buffer, token?: stri
 export function replayGrpcServer(frame: Buffer): Http2Server {
   const h2 = createServer();
   h2.on('stream', (stream) => {
+    stream.on('error', () => {});
     stream.resume();
     stream.once('end', () => {
+      // A client that gives up on the call (a load generator stopping mid-flight) has reset it.
+      if (stream.destroyed || stream.closed) return;
       stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
       stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
       stream.end(frame);
