@@ -123,16 +123,18 @@ export class InternalClient {
     if (o.signal?.aborted) return Promise.reject(aborted(o.signal));
     const headers: http2.OutgoingHttpHeaders = { ':method': 'POST', ':path': CALL_LOCAL_STREAM_PATH, 'content-type': 'application/grpc', te: 'trailers' };
     if (o.timeoutMs && o.timeoutMs > 0) headers['grpc-timeout'] = `${Math.ceil(o.timeoutMs)}m`;
-    // Cancelled through the request's signal: a reset without ending the body first (see
-    // StreamCallOptions.cancel).
-    const cancelling = new AbortController();
+    // A body still flowing is cancelled through the request's signal: a reset without ending
+    // the body first (see StreamCallOptions.cancel). A whole body is sent and ended at once, so
+    // nothing can be cut off and the default reset does the same, without an AbortController
+    // and its listeners on every call (most calls: bodiless or small).
+    const cancelling = body instanceof Uint8Array ? undefined : new AbortController();
     let stream: http2.ClientHttp2Stream;
     try {
-      stream = this.session(addr, target).request(headers, { signal: cancelling.signal });
+      stream = this.session(addr, target).request(headers, cancelling && { signal: cancelling.signal });
     } catch (err) {
       return Promise.reject(new RemoteConnectionError('failed', `the call to the remote sidecar failed (${(err as Error).message})`));
     }
-    return callLocalStream(stream, head, body, { ...o, maxMessageBytes: this.maxMessageBytes, cancel: () => cancelling.abort() });
+    return callLocalStream(stream, head, body, { ...o, maxMessageBytes: this.maxMessageBytes, cancel: cancelling && (() => cancelling.abort()) });
   }
 
   /** A raw stream to the remote sidecar (transparent proxying; the caller owns it). */
