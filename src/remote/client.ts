@@ -126,7 +126,7 @@ export class InternalClient {
     // A body still flowing is cancelled through the request's signal: a reset without ending
     // the body first (see StreamCallOptions.cancel). A whole body is sent and ended at once, so
     // nothing can be cut off and the default reset does the same, without an AbortController
-    // and its listeners on every call (most calls: bodiless or small).
+    // and its listeners per call (bodiless HTTP calls, and bodies already read whole).
     const cancelling = body instanceof Uint8Array ? undefined : new AbortController();
     let stream: http2.ClientHttp2Stream;
     try {
