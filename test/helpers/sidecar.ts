@@ -244,6 +244,20 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 
 /** Starts bin/pillion on fresh ports with a fresh PILLION_HOME and waits for readiness. */
 export async function startSidecar(opts: StartOptions = {}): Promise<Sidecar> {
+  // A port is free only until the sidecar binds it: in between, the other test process may
+  // hold it for a moment while it probes for free ports itself. A start that failed on that
+  // alone is tried again on fresh ports — never when the caller chose the ports.
+  const ownPorts = !opts.rawArgs && !opts.ports && opts.waitReady !== false;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(opts);
+    } catch (err) {
+      if (!ownPorts || attempt >= 3 || !/address is already in use/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function startOnce(opts: StartOptions): Promise<Sidecar> {
   const [h, g, p, m] = await freePorts(4);
   const ports: Ports = { http: h!, grpc: g!, public: p!, metrics: m!, ...opts.ports };
   const appId = opts.appId ?? 'e2e-app';
