@@ -1,17 +1,22 @@
-// Microbenchmark: what encoding string fields costs protobuf-es, with its own encoder
-// (TextEncoder) and with Node's (src/util/protobuf-utf8.ts), on messages the sidecar encodes
-// per call — the head of a sidecar-to-sidecar HTTP invocation (the caller's headers travel as
-// metadata), the callee's answer head, and a gRPC GetState answer. In one process, alternating
-// rounds. `node dist/bench/protobuf-encode.js` (knob: BENCH_ENCODE_N, calls per round).
-import { create, toBinary, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
-import { configureTextEncoding, getTextEncoding } from '@bufbuild/protobuf/wire';
+// Microbenchmark: what protobuf-es costs per message the sidecar encodes or decodes on every
+// call — the head of a sidecar-to-sidecar HTTP invocation (the caller's headers travel as
+// metadata), the callee's answer head, and a gRPC GetState answer — toBinary and fromBinary,
+// best of 3 rounds. It prints the library's version: run it in two checkouts to compare
+// versions (how the 2.11 → 2.17 upgrade was measured, bench/README.md "protobuf-es 2.17").
+// `node dist/bench/protobuf-encode.js` (knob: BENCH_ENCODE_N, calls per round).
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { create, fromBinary, toBinary, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import { InternalInvokeRequestStreamSchema, InternalInvokeResponseStreamSchema } from '../src/gen/dapr/proto/internals/v1/service_invocation_pb.js';
 import { GetStateResponseSchema } from '../src/gen/dapr/proto/runtime/v1/state_pb.js';
 import { streamHead } from '../src/remote/invoke-streamed.js';
-import { useNodeUtf8Encoder } from '../src/util/protobuf-utf8.js';
 
 const N = Number(process.env.BENCH_ENCODE_N ?? 100_000);
 const ROUNDS = 3;
+// (the package exports no package.json: read it next to its entry point, dist/<format>/index.js)
+const entry = createRequire(import.meta.url).resolve('@bufbuild/protobuf');
+const version = (JSON.parse(readFileSync(join(dirname(entry), '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 
 // What a curl-like caller sends (the token is stripped before this point).
 const head = streamHead({
@@ -27,34 +32,28 @@ const cases: Array<[string, DescMessage, unknown]> = [
   ['GetState answer', GetStateResponseSchema, create(GetStateResponseSchema, { data: new Uint8Array(20), etag: '17', metadata: {} })],
 ];
 
-/** µs per toBinary of `msg`, after as many unmeasured calls. */
-function timeIt(schema: DescMessage, msg: unknown): number {
-  const encode = (): Uint8Array => toBinary(schema, msg as MessageShape<DescMessage>);
-  for (let i = 0; i < N; i++) encode();
+/** µs per call of `fn`, after as many unmeasured calls. */
+function timeIt(fn: () => unknown): number {
+  for (let i = 0; i < N; i++) fn();
   const t = performance.now();
-  for (let i = 0; i < N; i++) encode();
+  for (let i = 0; i < N; i++) fn();
   return ((performance.now() - t) / N) * 1000;
 }
 
-const library = getTextEncoding();
-const best = new Map<string, { library: number; node: number }>();
+const best = new Map<string, { encode: number; decode: number }>();
 for (let r = 0; r < ROUNDS; r++) {
-  for (const node of [false, true]) {
-    if (node) useNodeUtf8Encoder();
-    else configureTextEncoding(library);
-    for (const [name, schema, msg] of cases) {
-      const us = timeIt(schema, msg);
-      const b = best.get(name) ?? { library: Infinity, node: Infinity };
-      if (node) b.node = Math.min(b.node, us);
-      else b.library = Math.min(b.library, us);
-      best.set(name, b);
-    }
+  for (const [name, schema, msg] of cases) {
+    const bytes = toBinary(schema, msg as MessageShape<DescMessage>);
+    const encode = timeIt(() => toBinary(schema, msg as MessageShape<DescMessage>));
+    const decode = timeIt(() => fromBinary(schema, bytes));
+    const b = best.get(name) ?? { encode: Infinity, decode: Infinity };
+    best.set(name, { encode: Math.min(b.encode, encode), decode: Math.min(b.decode, decode) });
   }
 }
-console.log(`toBinary, best of ${ROUNDS} alternating rounds × ${N.toLocaleString('en-US')} calls, node ${process.version}\n`);
-console.log('| message | bytes | TextEncoder µs | Node encoder µs | ratio |');
-console.log('|---|---:|---:|---:|---:|');
+console.log(`@bufbuild/protobuf ${version}, best of ${ROUNDS} rounds × ${N.toLocaleString('en-US')} calls, node ${process.version}\n`);
+console.log('| message | bytes | toBinary µs | fromBinary µs |');
+console.log('|---|---:|---:|---:|');
 for (const [name, schema, msg] of cases) {
   const b = best.get(name)!;
-  console.log(`| ${name} | ${toBinary(schema, msg as MessageShape<DescMessage>).length} | ${b.library.toFixed(2)} | ${b.node.toFixed(2)} | ${(b.node / b.library).toFixed(2)} |`);
+  console.log(`| ${name} | ${toBinary(schema, msg as MessageShape<DescMessage>).length} | ${b.encode.toFixed(2)} | ${b.decode.toFixed(2)} |`);
 }

@@ -32,7 +32,6 @@ import { startApp, type AppProcess } from './app-process.js';
 import { createAppLink } from './app-link.js';
 import { setupRemote } from '../remote/setup.js';
 import { useServingTierUpBudget } from './tier-up.js';
-import { useNodeUtf8Encoder } from '../util/protobuf-utf8.js';
 import { useLeanAsyncBind } from '../util/lean-async-bind.js';
 
 export interface Sidecar {
@@ -45,7 +44,6 @@ const seconds = (start: number): number => (performance.now() - start) / 1000;
 
 export async function startSidecar(cfg: RunConfig, env: Readonly<Record<string, string | undefined>>, log?: Logger): Promise<Sidecar> {
   const t0 = performance.now();
-  useNodeUtf8Encoder();
   useLeanAsyncBind();
   const logger = log ?? createLogger({ appId: cfg.appId, level: cfg.logLevel, json: cfg.logAsJson });
   logger.info(`Starting Pillion runtime -- app id: ${cfg.appId}, mode: ${cfg.mode}`);
