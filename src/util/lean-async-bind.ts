@@ -12,6 +12,9 @@ import { AsyncResource } from 'node:async_hooks';
 
 type Fn = (...args: unknown[]) => unknown;
 
+/** Node's own bind, for what the lean one does not handle (set when swapped in). */
+let fallback: (resource: AsyncResource, fn: unknown, thisArg: unknown) => Fn;
+
 /** Swaps in the lean bind, once, where Node still builds the deprecated accessor; returns
  * whether the process uses it. */
 export function useLeanAsyncBind(): boolean {
@@ -24,8 +27,6 @@ export function useLeanAsyncBind(): boolean {
   Object.defineProperty(proto, 'bind', { value: leanBind, writable: true, configurable: true, enumerable: false });
   return true;
 }
-
-let fallback: (resource: AsyncResource, fn: unknown, thisArg: unknown) => Fn;
 
 /** Does this Node's AsyncResource#bind put a getter named asyncResource on what it returns? */
 export function buildsDeprecatedAccessor(): boolean {
