@@ -26,7 +26,7 @@ async function measure(lean: boolean): Promise<Figures> {
   const fn = (): void => {};
   let sink: unknown;
   for (let i = 0; i < 20_000; i++) sink = new AsyncResource('bench').bind(fn);
-  let t = performance.now();
+  const t = performance.now();
   for (let i = 0; i < 50_000; i++) sink = new AsyncResource('bench').bind(fn);
   const bindUs = ((performance.now() - t) / 50_000) * 1000;
   void sink;
