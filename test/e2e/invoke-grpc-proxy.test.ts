@@ -4,6 +4,7 @@
 // app's status, messages and trailers come back as they are.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { startSidecar, stopAll, type Sidecar } from '../helpers/sidecar.js';
@@ -22,6 +23,7 @@ before(async () => {
   app = http2.createServer();
   app.on('stream', (stream, headers) => {
     seen.push({ path: String(headers[':path']), headers });
+    if (headers[':path'] === '/echo.Echo/Upload') return void upload(stream);
     if (headers[':path'] === '/echo.Echo/Deny') {
       stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '7', 'grpc-message': 'nope' }, { endStream: true });
       return;
@@ -35,6 +37,24 @@ before(async () => {
   const port = (app.address() as AddressInfo).port;
   sc = await startSidecar({ appId: APP_ID, token: TOKEN, env: { APP_API_TOKEN: APP_TOKEN }, args: ['--app-port', String(port), '--app-protocol', 'grpc'] });
 });
+
+/** Client streaming: reads nothing for a while (the relay must hold off, not buffer without
+ * bound), then answers with the byte count and SHA-256 of everything it received. */
+function upload(stream: http2.ServerHttp2Stream): void {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  stream.pause();
+  setTimeout(() => stream.resume(), 300);
+  stream.on('data', (c: Buffer) => {
+    hash.update(c);
+    bytes += c.length;
+  });
+  stream.on('end', () => {
+    stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+    stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+    stream.end(frame(Buffer.from(`${bytes} ${hash.digest('hex')}`)));
+  });
+}
 
 after(async () => {
   await stopAll();
@@ -84,6 +104,14 @@ describe('transparent gRPC proxying to the own app', () => {
     } finally {
       session.close();
     }
+  });
+
+  test('client streaming: 8 MB in 2,048 messages reach a slow app whole and in order', async () => {
+    const messages = Array.from({ length: 2048 }, () => randomBytes(4096));
+    const sent = Buffer.concat(messages.map((m) => frame(m)));
+    const r = await grpcRaw({ port: sc.grpcPort, path: '/echo.Echo/Upload', metadata: md(), messages });
+    assert.equal(r.code, 0);
+    assert.equal(Buffer.from(r.messages[0]!).toString(), `${sent.length} ${createHash('sha256').update(sent).digest('hex')}`);
   });
 
   test("the app's trailers-only error passes through", async () => {

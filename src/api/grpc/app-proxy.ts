@@ -9,6 +9,7 @@ import type { CoreContext } from '../../core/context.js';
 import { appHeaders, forwardable, type Caller } from '../../core/invoke.js';
 import { DaprError, GrpcCode } from '../../errors/table.js';
 import type { Fallback } from './server.js';
+import { relayRequest } from './request-relay.js';
 import { GrpcStatusError, toGrpcTrailers } from './status.js';
 
 // HTTP/2 forbids connection-specific fields; the app's own pseudo-headers are rebuilt.
@@ -123,7 +124,7 @@ async function relay(stream: ServerHttp2Stream, pending: Upstream, target: strin
   upstream.on('error', (err: NodeJS.ErrnoException) => fail(stream, new DaprError('ERR_DIRECT_INVOKE', `failed to proxy request to app ${target}: ${connectionProblem(err)}`)));
   // the caller went away: cancel the app's side too
   stream.once('close', () => upstream.destroyed || upstream.close(http2.constants.NGHTTP2_CANCEL));
-  stream.pipe(upstream);
+  relayRequest(stream, upstream);
 }
 
 function relayable(h: IncomingHttpHeaders): http2.OutgoingHttpHeaders {
