@@ -41,7 +41,8 @@ export function relayRequest(from: Readable, to: Writable): void {
     if (open()) to.end(chunk);
     stop();
   };
-  // The upstream went away (its error or reset is handled by the relay): stop reading for it.
+  // The upstream went away (its error or reset is handled by the relay): relay no more. What
+  // the caller still sends is read and dropped, so its flow-control window never stalls.
   const stop = (): void => {
     held = [];
     from.off('data', onData).off('end', onEnd);
