@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { encodeFrame } from '../src/api/grpc/framing.js';
 import type { GrpcLoadConfig, GrpcLoadResult } from './grpc-load.js';
 import type { OpenLoopConfig, OpenLoopResult } from './open-loop.js';
+import { processCpuMs } from './cpu.js';
 import { daprdBinary, startDaprd } from './daprd-process.js';
 import { freePort, httpCall, startSidecar, track, type Sidecar } from './sidecar-process.js';
 import { mean, sleep } from './stats.js';
@@ -60,6 +61,9 @@ interface PathResult {
   /** one call at a time: median round trip direct / via, ms */
   rttDirect: number;
   rttVia: number;
+  /** CPU time of the hop's processes (sidecars, or the bare proxy) per call at the fixed rate,
+   * µs, one entry per process (caller's sidecar first) — steadier than latency on a busy VM */
+  cpuPerCall: number[];
 }
 
 function child<T>(file: string, msg: unknown): Promise<T> {
@@ -101,19 +105,22 @@ function grpcResult(cfg: GrpcLoadConfig): Promise<GrpcLoadResult> {
   });
 }
 
-async function measure(name: string, hops: number, direct: Target, via: Target, bare = false, daprd = false): Promise<PathResult> {
+async function measure(name: string, hops: number, direct: Target, via: Target, pids: readonly number[], bare = false, daprd = false): Promise<PathResult> {
   process.stdout.write(`${name}: `);
   const d1 = await openLoop(direct);
+  // CPU over both fixed-rate runs via the hop, warm-up included (so are its calls).
+  const cpu0 = pids.map(processCpuMs);
   const v1 = await openLoop(via);
   const v2 = await openLoop(via);
+  const cpuPerCall = pids.map((pid, i) => ((processCpuMs(pid) - cpu0[i]!) * 1000) / (v1.sent + v2.sent));
   const d2 = await openLoop(direct);
   const rttDirect = (await openLoop(direct, CFG.oneAtATime)).p50;
   const rttVia = (await openLoop(via, CFG.oneAtATime)).p50;
   const rpsDirect = await closedLoop(direct);
   const rpsVia = await closedLoop(via);
   const p50 = (xs: OpenLoopResult[]): string => mean(xs.map((x) => x.p50)).toFixed(2);
-  console.log(`p50 direct ${p50([d1, d2])} ms, via ${p50([v1, v2])} ms; one at a time ${rttDirect.toFixed(2)} vs ${rttVia.toFixed(2)} ms; closed loop ${Math.round(rpsDirect)} vs ${Math.round(rpsVia)} req/s`);
-  return { name, protocol: via.protocol, hops, bare, daprd, direct: [d1, d2], via: [v1, v2], rpsDirect, rpsVia, rttDirect, rttVia };
+  console.log(`p50 direct ${p50([d1, d2])} ms, via ${p50([v1, v2])} ms; one at a time ${rttDirect.toFixed(2)} vs ${rttVia.toFixed(2)} ms; closed loop ${Math.round(rpsDirect)} vs ${Math.round(rpsVia)} req/s; CPU per call ${cpuPerCall.map((x) => x.toFixed(0)).join(' + ')} µs`);
+  return { name, protocol: via.protocol, hops, bare, daprd, direct: [d1, d2], via: [v1, v2], rpsDirect, rpsVia, rttDirect, rttVia, cpuPerCall };
 }
 
 async function main(): Promise<void> {
@@ -159,19 +166,21 @@ async function main(): Promise<void> {
     const grpcDirect: Target = { protocol: 'grpc', port: appGrpc, path: GRPC_PATH, headers: {} };
     const httpVia = (s: Sidecar): Target => ({ protocol: 'http', port: s.httpPort, path: '/v1.0/invoke/echo/method/echo', headers: auth });
     const grpcVia = (s: Sidecar): Target => ({ protocol: 'grpc', port: s.grpcPort, path: GRPC_PATH, headers: { ...auth, 'dapr-app-id': 'echo-grpc' } });
-    const paths: Array<[name: string, hops: number, direct: Target, pillion: Sidecar, daprd: Sidecar | undefined, via: (s: Sidecar) => Target]> = [
-      ['HTTP local (client → sidecar → app)', 1, httpDirect, echo, daprd?.echo, httpVia],
-      ['gRPC local (proxy, dapr-app-id)', 1, grpcDirect, echoGrpc, daprd?.echoGrpc, grpcVia],
-      ['HTTP remote (client → A → B → app)', 2, httpDirect, caller, daprd?.caller, httpVia],
-      ['gRPC remote (proxy via A → B → app)', 2, grpcDirect, caller, daprd?.caller, grpcVia],
+    // [path, hops, direct target, Pillion's sidecars on the path (the one called first), daprd's]
+    const paths: Array<[name: string, hops: number, direct: Target, pillion: Sidecar[], daprd: Sidecar[] | undefined, via: (s: Sidecar) => Target]> = [
+      ['HTTP local (client → sidecar → app)', 1, httpDirect, [echo], daprd && [daprd.echo], httpVia],
+      ['gRPC local (proxy, dapr-app-id)', 1, grpcDirect, [echoGrpc], daprd && [daprd.echoGrpc], grpcVia],
+      ['HTTP remote (client → A → B → app)', 2, httpDirect, [caller, echo], daprd && [daprd.caller, daprd.echo], httpVia],
+      ['gRPC remote (proxy via A → B → app)', 2, grpcDirect, [caller, echoGrpc], daprd && [daprd.caller, daprd.echoGrpc], grpcVia],
     ];
+    const pidsOf = (ss: Sidecar[]): number[] => ss.map((s) => s.pid);
     const results = [
-      await measure('HTTP bare Node proxy (client → proxy → app)', 1, httpDirect, { protocol: 'http', port: bareHttp, path: '/echo', headers: {} }, true),
-      await measure('gRPC bare Node proxy (client → proxy → app)', 1, grpcDirect, { protocol: 'grpc', port: bareGrpc, path: GRPC_PATH, headers: {} }, true),
+      await measure('HTTP bare Node proxy (client → proxy → app)', 1, httpDirect, { protocol: 'http', port: bareHttp, path: '/echo', headers: {} }, [bareProxy.pid!], true),
+      await measure('gRPC bare Node proxy (client → proxy → app)', 1, grpcDirect, { protocol: 'grpc', port: bareGrpc, path: GRPC_PATH, headers: {} }, [bareProxy.pid!], true),
     ];
     for (const [name, hops, direct, pillion, real, via] of paths) {
-      results.push(await measure(name, hops, direct, via(pillion)));
-      if (real) results.push(await measure(`${name.split(' (')[0]} — daprd`, hops, direct, via(real), false, true));
+      results.push(await measure(name, hops, direct, via(pillion[0]!), pidsOf(pillion)));
+      if (real) results.push(await measure(`${name.split(' (')[0]} — daprd`, hops, direct, via(real[0]!), pidsOf(real), false, true));
     }
     report(results);
   } finally {
@@ -187,8 +196,10 @@ function report(results: PathResult[]): void {
   const f0 = (x: number): string => Math.round(x).toLocaleString('en-US');
   console.log(`\nFixed rate ${CFG.rate} req/s, ${CFG.durationMs / 1000} s measured ×2 each (direct, via, via, direct); throughput closed loop ${CFG.throughputS} s.`);
   console.log(`machine: ${availableParallelism()} cores, ${cpus()[0]?.model ?? '?'}, node ${process.version}\n`);
-  console.log('| path | direct p50 / p99 ms | via p50 / p99 ms | added p50 ms (per hop) | per hop beyond bare proxy | target | one at a time, added ms per hop | direct req/s | via req/s | ratio |');
-  console.log('|---|---:|---:|---:|---:|:---:|---:|---:|---:|---:|');
+  console.log('| path | direct p50 / p99 ms | via p50 / p99 ms | added p50 ms (per hop) | per hop beyond bare proxy | target | one at a time, added ms per hop | CPU µs per call (A + B) | direct req/s | via req/s | ratio |');
+  console.log('|---|---:|---:|---:|---:|:---:|---:|---:|---:|---:|---:|');
+  const cpu = (r: PathResult): string => r.cpuPerCall.map((x) => x.toFixed(0)).join(' + ');
+  const cpuTotal = (r: PathResult): number => r.cpuPerCall.reduce((a, b) => a + b, 0);
   const addedPerHop = (r: PathResult): number => (mean(r.via.map((x) => x.p50)) - mean(r.direct.map((x) => x.p50))) / r.hops;
   /** one call at a time: added round trip per hop */
   const rtt = (r: PathResult): string => f2((r.rttVia - r.rttDirect) / r.hops);
@@ -206,17 +217,17 @@ function report(results: PathResult[]): void {
     const pass = perHop <= CFG.targetAddedP50Ms;
     // the target is Pillion's; daprd's rows are for comparison
     const verdict = r.bare ? 'floor' : r.daprd ? 'daprd' : pass ? 'PASS' : 'FAIL';
-    console.log(`| ${r.name} | ${f2(dp50)} / ${f2(mean(r.direct.map((x) => x.p99)))} | ${f2(vp50)} / ${f2(mean(r.via.map((x) => x.p99)))} | ${f2(added)} (${f2(perHop)}) | ${beyondBare === undefined ? '—' : f2(beyondBare)} | ${verdict} | ${rtt(r)} | ${f0(r.rpsDirect)} | ${f0(r.rpsVia)} | ${f2(r.rpsVia / r.rpsDirect)} |`);
+    console.log(`| ${r.name} | ${f2(dp50)} / ${f2(mean(r.direct.map((x) => x.p99)))} | ${f2(vp50)} / ${f2(mean(r.via.map((x) => x.p99)))} | ${f2(added)} (${f2(perHop)}) | ${beyondBare === undefined ? '—' : f2(beyondBare)} | ${verdict} | ${rtt(r)} | ${cpu(r)} | ${f0(r.rpsDirect)} | ${f0(r.rpsVia)} | ${f2(r.rpsVia / r.rpsDirect)} |`);
     return { ...r, addedP50: added, addedP50PerHop: perHop, addedP50PerHopBeyondBare: beyondBare, pass: r.bare || r.daprd ? undefined : pass };
   });
   const real = rows.filter((r) => r.daprd);
   if (real.length) {
     // Pillion's row is the one measured just before daprd's on the same path.
-    console.log('\n| path | added p50 per hop at the fixed rate, Pillion / daprd ms | one at a time, Pillion / daprd ms per hop | closed loop req/s, Pillion / daprd | Pillion ÷ daprd req/s |');
-    console.log('|---|---:|---:|---:|---:|');
+    console.log('\n| path | added p50 per hop at the fixed rate, Pillion / daprd ms | one at a time, Pillion / daprd ms per hop | sidecar CPU per call at the fixed rate, Pillion / daprd µs | closed loop req/s, Pillion / daprd | Pillion ÷ daprd req/s |');
+    console.log('|---|---:|---:|---:|---:|---:|');
     for (const d of real) {
       const p = rows[rows.indexOf(d) - 1]!;
-      console.log(`| ${p.name.split(' (')[0]} | ${f2(p.addedP50PerHop)} / ${f2(d.addedP50PerHop)} | ${rtt(p)} / ${rtt(d)} | ${f0(p.rpsVia)} / ${f0(d.rpsVia)} | ${f2(p.rpsVia / d.rpsVia)} |`);
+      console.log(`| ${p.name.split(' (')[0]} | ${f2(p.addedP50PerHop)} / ${f2(d.addedP50PerHop)} | ${rtt(p)} / ${rtt(d)} | ${f0(cpuTotal(p))} / ${f0(cpuTotal(d))} | ${f0(p.rpsVia)} / ${f0(d.rpsVia)} | ${f2(p.rpsVia / d.rpsVia)} |`);
     }
   }
   const out = join(HERE, '..', '..', 'bench', 'results');
