@@ -3,9 +3,11 @@
 // over mTLS → B's app), over HTTP (/v1.0/invoke/…) and gRPC (transparent proxying with
 // dapr-app-id), each next to calling the app directly, in one run. See bench/README.md.
 //
-// Two measurements per path:
+// Three measurements per path:
 //  - latency at a fixed 1,000 req/s (open loop, open-loop.ts): p50/p90/p99 from each request's
 //    scheduled start; "added p50" = p50 via the sidecar(s) − p50 direct. Target ≤ 0.3 ms per hop.
+//  - the CPU time each sidecar on the path (or the bare proxy) spends per call during those
+//    fixed-rate runs: steadier than latency on a noisy machine.
 //  - throughput, closed loop (autocannon 50 connections for HTTP; 50 in-flight unary calls on
 //    4 HTTP/2 connections for gRPC), req/s via the sidecar(s) / direct.
 // Direct and via runs alternate (direct, via, via, direct) so machine drift hits both alike.
