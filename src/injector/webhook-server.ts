@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import client from 'prom-client';
 import type { Logger } from '../observability/logger.js';
+import { collectProcessMetrics } from '../observability/process-metrics.js';
 import { review } from './admission.js';
 import type { InjectorConfig } from './types.js';
 
@@ -44,7 +45,7 @@ interface Metrics {
 
 function createMetrics(): Metrics {
   const registry = new client.Registry();
-  client.collectDefaultMetrics({ register: registry });
+  collectProcessMetrics(registry);
   return {
     registry,
     injections: new client.Counter({ name: 'pillion_injector_injections_total', help: 'Admission reviews by result (injected, skipped, denied, error) and first reason code', labelNames: ['result', 'reason'], registers: [registry] }),

@@ -3,6 +3,7 @@
 // per-request cost is a map lookup and an increment.
 import client from 'prom-client';
 import type { Tally } from '../security/tally.js';
+import { collectProcessMetrics } from './process-metrics.js';
 
 export type { Tally };
 
@@ -32,7 +33,7 @@ const LATENCY_MS = [0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000];
 export function createMetrics(appId: string): Metrics {
   const registry = new client.Registry();
   registry.setDefaultLabels({ app_id: appId });
-  client.collectDefaultMetrics({ register: registry });
+  collectProcessMetrics(registry);
 
   const httpCount = new client.Counter({ name: 'dapr_http_server_request_count', help: 'Number of HTTP requests started in the server', labelNames: ['method', 'path', 'status'], registers: [registry] });
   const httpLatency = new client.Histogram({ name: 'dapr_http_server_latency', help: 'HTTP request end-to-end latency in the server (ms)', labelNames: ['method', 'path', 'status'], buckets: LATENCY_MS, registers: [registry] });

@@ -1,6 +1,8 @@
 // Prometheus metrics on --metrics-port, and CORS (--allowed-origins) in front of the token check.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { httpRaw, metricValue, scrapeMetrics, startSidecar, stopAll, type Sidecar } from '../helpers/sidecar.js';
 import { DAPR_SERVICE, grpcRaw, GrpcStatus } from '../helpers/grpc.js';
 
@@ -31,6 +33,18 @@ describe('metrics', () => {
     assert.match(r.text, /^process_cpu_seconds_total/m);
     assert.match(r.text, /^process_cpu_user_seconds_total/m);
     assert.match(r.text, /# TYPE dapr_http_server_request_count counter/);
+  });
+
+  test('at rest the sidecar sleeps: the event-loop delay histogram samples every 100 ms, not 10', { skip: process.platform !== 'linux' && 'reads /proc (Linux only)' }, async () => {
+    assert.match(await scrapeMetrics(sc), /^nodejs_eventloop_lag_p99_seconds/m);
+    // Times any thread of the sidecar was woken, from /proc: ~11 a second at rest (the sampling
+    // timer, V8's helpers); prom-client's default 10 ms timer alone made it 100.
+    const wakeups = (): number => readdirSync(`/proc/${sc.proc.pid}/task`).reduce((n, t) => n + Number(/\nvoluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${sc.proc.pid}/task/${t}/status`, 'utf8'))?.[1] ?? 0), 0);
+    await sleep(500);
+    const before = wakeups();
+    await sleep(2000);
+    const perSecond = (wakeups() - before) / 2;
+    assert.ok(perSecond < 50, `woken ${perSecond} times a second at rest`);
   });
 
   test('dapr_http_server_request_count counts HTTP requests by method, path and status', async () => {
