@@ -28,6 +28,10 @@ export type UnaryHandler = (req: any, ctx: CallContext) => Promise<any>;
 export type ServerStreamHandler = (req: any, ctx: CallContext, send: (msg: any) => Promise<void>) => Promise<void>;
 export type BidiHandler = (reqs: AsyncIterable<any>, ctx: CallContext, send: (msg: any) => Promise<void>) => Promise<void>;
 export type Handler = UnaryHandler | ServerStreamHandler | BidiHandler;
+/** How a call's status goes out: a trailers-only answer (nothing sent yet), trailers after the
+ * data (the answer has begun and its data is out), or a reset (the stream is gone, or its data
+ * cannot be waited for). */
+type Ending = 'trailers-only' | 'trailers' | 'reset';
 
 interface Route {
   readonly method: DescMethod;
@@ -138,10 +142,11 @@ export class GrpcServer {
     // Metric labels only name methods we serve: arbitrary paths from callers must not create
     // unbounded label sets.
     const label = this.routes.has(path) ? path : UNKNOWN_METHOD_LABEL;
-    const finish = (trailers: GrpcTrailers, headersSent: boolean): void => {
+    const finish = (trailers: GrpcTrailers, how: Ending): void => {
       this.opts.observe?.(label, Number(trailers['grpc-status']), started);
       if (stream.destroyed || stream.closed) return;
-      if (headersSent) stream.sendTrailers(trailers);
+      if (how === 'reset') return void stream.close(http2.constants.NGHTTP2_CANCEL);
+      if (how === 'trailers') stream.sendTrailers(trailers);
       else stream.respond({ ':status': 200, 'content-type': 'application/grpc', ...trailers }, { endStream: true });
       // The client may still be sending (e.g. an oversized or unauthenticated upload): say we
       // are done with the stream, as grpc-go does, instead of buffering the rest.
@@ -166,7 +171,7 @@ export class GrpcServer {
   /** Runs interceptors from index `i`; synchronously as long as none returns a Promise. */
   private intercept(
     stream: ServerHttp2Stream, headers: IncomingHttpHeaders, path: string, peer: string, rawHeaders: string[], i: number,
-    finish: (t: GrpcTrailers, headersSent: boolean) => void, started: number, label: string,
+    finish: (t: GrpcTrailers, how: Ending) => void, started: number, label: string,
   ): void {
     const list = this.opts.interceptors;
     for (; i < list.length; i++) {
@@ -177,22 +182,22 @@ export class GrpcServer {
           (err) => {
             // The caller may have gone away while we waited.
             if (stream.destroyed || stream.closed) return this.opts.observe?.(label, GrpcCode.CANCELLED, started);
-            if (err) finish(toGrpcTrailers(err), false);
+            if (err) finish(toGrpcTrailers(err), 'trailers-only');
             else this.intercept(stream, headers, path, peer, rawHeaders, next, finish, started, label);
           },
-          (err: unknown) => finish(toGrpcTrailers(err), false),
+          (err: unknown) => finish(toGrpcTrailers(err), 'trailers-only'),
         );
         return;
       }
-      if (r) return finish(toGrpcTrailers(r), false);
+      if (r) return finish(toGrpcTrailers(r), 'trailers-only');
     }
     const route = this.routes.get(path);
     if (!route) {
       if (this.opts.fallback?.(stream, headers, path)) return;
-      return finish(toGrpcTrailers(unknownPath(path, headers)), false);
+      return finish(toGrpcTrailers(unknownPath(path, headers)), 'trailers-only');
     }
     if (!route.handler) {
-      return finish(toGrpcTrailers(new GrpcStatusError(GrpcCode.UNIMPLEMENTED, `method ${route.method.name} not implemented`)), false);
+      return finish(toGrpcTrailers(new GrpcStatusError(GrpcCode.UNIMPLEMENTED, `method ${route.method.name} not implemented`)), 'trailers-only');
     }
     void this.serve(stream, headers, path, peer, route as Required<Route>, finish);
   }
@@ -203,7 +208,7 @@ export class GrpcServer {
     path: string,
     peer: string,
     route: Required<Route>,
-    finish: (t: GrpcTrailers, headersSent: boolean) => void,
+    finish: (t: GrpcTrailers, how: Ending) => void,
   ): Promise<void> {
     // The call's signal is made only if a handler asks for it (the invocation paths do, state
     // and most others never): an AbortSignal costs a few µs per call to build and collect.
@@ -215,15 +220,19 @@ export class GrpcServer {
     };
     let done = false;
     let headersSent = false;
-    const end = (t: GrpcTrailers): void => {
+    // Called once trailers may go: before the answer began, or on 'wantTrailers'.
+    const end = (t: GrpcTrailers, how: Ending = headersSent ? 'trailers' : 'trailers-only'): void => {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      finish(t, headersSent);
+      finish(t, how);
     };
     const timeoutMs = parseGrpcTimeout(headers['grpc-timeout']);
     const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
-      end(toGrpcTrailers(new GrpcStatusError(GrpcCode.DEADLINE_EXCEEDED, 'context deadline exceeded')));
+      // Once the answer has begun, its trailers can only follow the end of its data — which a
+      // caller past its own deadline may never read (node would throw on trailers sent early,
+      // outside any handler). So the stream is reset instead, as grpc-java's server does.
+      end(toGrpcTrailers(new GrpcStatusError(GrpcCode.DEADLINE_EXCEEDED, 'context deadline exceeded')), headersSent ? 'reset' : 'trailers-only');
       cancel();
     }, timeoutMs);
     stream.on('close', () => {
@@ -231,7 +240,7 @@ export class GrpcServer {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      finish({ 'grpc-status': String(GrpcCode.CANCELLED) }, headersSent); // only records it: the stream is gone
+      finish({ 'grpc-status': String(GrpcCode.CANCELLED) }, 'reset'); // only records it: the stream is gone
       cancel();
     });
 
