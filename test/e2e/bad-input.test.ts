@@ -174,6 +174,33 @@ describe('odd HTTP requests', () => {
     await stillServing();
   });
 
+  test('Expect: 100-continue without a token: 401 at once, no invitation to upload', async () => {
+    const raw = await tcpRaw(sc.httpPort, 'POST /v1.0/state/statestore HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 30\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n', 2000);
+    assert.match(raw, /^HTTP\/1\.1 401/);
+    assert.doesNotMatch(raw, /100 Continue/);
+    await stillServing();
+  });
+
+  test('Expect: 100-continue with the token: 100 Continue, then the body is read and answered', async () => {
+    const body = JSON.stringify([{ key: 'cont', value: 1 }]);
+    const sock = net.connect(sc.httpPort, '127.0.0.1');
+    let out = '';
+    sock.setEncoding('latin1');
+    const got = (re: RegExp): Promise<void> => new Promise((ok, fail) => {
+      const t = setTimeout(() => fail(new Error(`no ${re} in ${JSON.stringify(out)}`)), 5000);
+      const check = (): void => void (re.test(out) && (clearTimeout(t), sock.off('data', check), ok()));
+      sock.on('data', check);
+      check();
+    });
+    sock.on('data', (d: string) => (out += d));
+    sock.write(`POST /v1.0/state/statestore HTTP/1.1\r\nHost: x\r\ndapr-api-token: ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`);
+    await got(/^HTTP\/1\.1 100 Continue\r\n\r\n/);
+    sock.write(body);
+    await got(/HTTP\/1\.1 204/);
+    sock.destroy();
+    await stillServing();
+  });
+
   test('a header with control characters is refused with 400', async () => {
     const raw = await tcpRaw(sc.httpPort, `GET /v1.0/metadata HTTP/1.1\r\nHost: x\r\ndapr-api-token: ${TOKEN}\r\nX-Bad: a\x01b\r\n\r\n`);
     assert.match(raw, /^HTTP\/1\.1 400/);

@@ -66,6 +66,14 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
     { maxHeaderSize: opts.maxHeaderBytes, keepAliveTimeout: 65_000, requestTimeout: 0 },
     handle,
   );
+  // Expect: 100-continue is answered only once the request passed the gate and its body is
+  // about to be read (as Go's net/http does), not by node before any check: a caller that
+  // will be refused is not invited to upload.
+  const wantsContinue = new WeakSet<IncomingMessage>();
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    wantsContinue.add(req);
+    handle(req, res);
+  });
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
     const tooBig = err.code === 'HPE_HEADER_OVERFLOW';
@@ -151,6 +159,7 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
       if (err instanceof DaprError && err.code === 'ERR_BODY_TOO_LARGE') res.setHeader('connection', 'close');
       send(res, toHttp(err), route, method, started);
     };
+    if (scan.hasBody && wantsContinue.has(req)) res.writeContinue();
     try {
       const result = !scan.hasBody ? run(EMPTY_BODY) : route.streamBody ? streamed() : readBody(req, opts.maxBodyBytes).then(run);
       if (result instanceof Promise) result.then((r) => send(res, r, route, method, started), fail);
