@@ -6,7 +6,7 @@
 // string arrives WITH its quotes, an object with sorted keys, a missing `data` as `null`.
 // goJsonMarshal reproduces Go's encoding byte for byte.
 import { DaprError } from '../errors/table.js';
-import { goJsonMarshal } from '../core/go-json.js';
+import { goJsonMarshal, goJsonParse } from '../core/go-json.js';
 
 export interface OutputBindingBody {
   readonly operation: string;
@@ -27,7 +27,7 @@ export function parseOutputBindingBody(body: Uint8Array): OutputBindingBody {
   if (body.length === 0) throw malformed('the body is empty; expected {"operation": …, "data": …, "metadata": {…}}');
   let doc: unknown;
   try {
-    doc = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+    doc = goJsonParse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
   } catch (err) {
     throw malformed((err as Error).message);
   }

@@ -9,16 +9,106 @@ function goString(s: string): string {
   return JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => ESCAPES[c]!);
 }
 
+/**
+ * json.Marshal of a parsed JSON value. Iterative, with its own stack of open containers: a
+ * value nested 10,000 levels (all Go's decoder accepts) would overflow the JS call stack if
+ * each level were a call. A cycle (never produced by JSON.parse) throws, as it does in Go.
+ */
 export function goJsonMarshal(value: unknown): string {
-  if (value === null || typeof value === 'boolean') return String(value);
-  if (typeof value === 'number') return JSON.stringify(value);
-  if (typeof value === 'string') return goString(value);
-  if (Array.isArray(value)) return `[${value.map(goJsonMarshal).join(',')}]`;
-  if (typeof value === 'object') {
-    const keys = Object.keys(value as object).sort(compareUtf8);
-    return `{${keys.map((k) => `${goString(k)}:${goJsonMarshal((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  const open: Container[] = [];
+  const onPath = new Set<object>();
+  let out = '';
+  let v = value;
+  for (;;) {
+    if (v === null || typeof v === 'boolean') out += String(v);
+    else if (typeof v === 'number') out += JSON.stringify(v);
+    else if (typeof v === 'string') out += goString(v);
+    else if (typeof v === 'object') {
+      if (onPath.has(v)) throw new TypeError('json: unsupported value: encountered a cycle');
+      onPath.add(v);
+      if (Array.isArray(v)) {
+        out += '[';
+        open.push({ value: v, keys: undefined, next: 0, size: v.length });
+      } else {
+        const keys = Object.keys(v).sort(compareUtf8);
+        out += '{';
+        open.push({ value: v as Record<string, unknown>, keys, next: 0, size: keys.length });
+      }
+    } else out += 'null';
+    // Close every finished container, then continue with the next member of the innermost one.
+    for (;;) {
+      const top = open[open.length - 1];
+      if (top === undefined) return out;
+      if (top.next < top.size) {
+        if (top.next > 0) out += ',';
+        if (top.keys === undefined) v = (top.value as unknown[])[top.next];
+        else {
+          const k = top.keys[top.next]!;
+          out += `${goString(k)}:`;
+          v = (top.value as Record<string, unknown>)[k];
+        }
+        top.next++;
+        break;
+      }
+      out += top.keys === undefined ? ']' : '}';
+      onPath.delete(top.value);
+      open.pop();
+    }
   }
-  return 'null';
+}
+
+interface Container {
+  readonly value: unknown[] | Record<string, unknown>;
+  /** an object's keys in Go's order; undefined for an array */
+  readonly keys: string[] | undefined;
+  next: number;
+  readonly size: number;
+}
+
+/**
+ * encoding/json's decoder refuses a document nested deeper than this (scanner.go,
+ * maxNestingDepth); daprd answers such a body as malformed.
+ */
+export const GO_JSON_MAX_DEPTH = 10_000;
+
+/**
+ * JSON.parse with Go's nesting limit, for request bodies daprd decodes with encoding/json:
+ * deeper input throws a SyntaxError worded as Go's, which callers report as their route's
+ * malformed-input error, as daprd does.
+ */
+export function goJsonParse(text: string): unknown {
+  const tooDeep = firstTooDeep(text, GO_JSON_MAX_DEPTH);
+  if (tooDeep !== undefined) throw new SyntaxError(`invalid character '${tooDeep}' exceeded max depth`);
+  return JSON.parse(text);
+}
+
+/**
+ * The bracket ('[' or '{') that opens level max+1 of `text`, or undefined. Brackets inside
+ * strings do not count. A text no longer than max cannot hold that many brackets.
+ */
+export function firstTooDeep(text: string, max: number): string | undefined {
+  if (text.length <= max) return undefined;
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) i = closingQuote(text, i);
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return text[i];
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return undefined;
+}
+
+/** Index of the quote closing the string opened at `from` (text.length if none). */
+function closingQuote(text: string, from: number): number {
+  let i = from;
+  for (;;) {
+    i = text.indexOf('"', i + 1);
+    if (i < 0) return text.length;
+    let backslashes = 0;
+    while (text.charCodeAt(i - 1 - backslashes) === 0x5c) backslashes++;
+    if (backslashes % 2 === 0) return i;
+  }
 }
 
 /** Go sorts map keys by their UTF-8 bytes; JS compares UTF-16 code units. */

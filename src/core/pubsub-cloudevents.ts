@@ -2,7 +2,7 @@
 // the publisher's sidecar wraps the body, the subscriber's sidecar reads it back. Pure
 // functions; the envelope is serialised the Go way (keys sorted) so apps see daprd's bytes.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { goJsonMarshal } from './go-json.js';
+import { goJsonMarshal, goJsonParse } from './go-json.js';
 
 export const CLOUDEVENT_CONTENT_TYPE = 'application/cloudevents+json';
 export const DEFAULT_EVENT_TYPE = 'com.dapr.event.sent';
@@ -120,9 +120,10 @@ export function envelopeBytes(e: NewEvent, metadata: Readonly<Record<string, str
   return Buffer.from(rawData === undefined ? rest : `{"data":${rawData}${rest === '{}' ? '}' : ',' + rest.slice(1)}`);
 }
 
+/** JSON as Go's decoder judges it, its nesting limit included (else the data goes as a string). */
 function isJsonText(text: string): boolean {
   try {
-    JSON.parse(text);
+    goJsonParse(text);
     return true;
   } catch {
     return false;
@@ -133,7 +134,7 @@ function isJsonText(text: string): boolean {
 export function fromCloudEvent(body: Uint8Array, topic: string, pubsubName: string, trace: TraceContext, now: number): CloudEvent {
   let m: unknown;
   try {
-    m = JSON.parse(Buffer.from(body).toString('utf8'));
+    m = goJsonParse(Buffer.from(body).toString('utf8'));
   } catch (err) {
     throw new CloudEventError((err as Error).message);
   }

@@ -17,11 +17,15 @@ import type { QueryComparison, QueryFilter, QueryScalar, QuerySort, StateQuery }
 import { DaprError } from '../errors/table.js';
 import type { CoreContext } from './context.js';
 import { resolveStore } from './state.js';
+import { goJsonParse } from './go-json.js';
+import { elideMiddle } from '../util/elide.js';
 
 const COMPARISONS: readonly QueryComparison[] = ['EQ', 'NEQ', 'GT', 'GTE', 'LT', 'LTE'];
 /** Nesting bound: a deeper filter is refused instead of building an enormous SQL statement. */
 const MAX_DEPTH = 16;
 const MAX_LIMIT = 10_000;
+/** Longest problem description in an error: a deep or generated query must not make a huge one. */
+const MAX_DETAIL = 300;
 
 class QueryError extends Error {}
 
@@ -76,7 +80,7 @@ export function parseStateQuery(text: string, storeName = ''): StateQuery {
   try {
     let body: unknown;
     try {
-      body = JSON.parse(text === '' ? '{}' : text);
+      body = goJsonParse(text === '' ? '{}' : text);
     } catch (err) {
       throw new QueryError((err as Error).message);
     }
@@ -111,7 +115,7 @@ export function parseStateQuery(text: string, storeName = ''): StateQuery {
     return { filter: f, sort, limit, offset };
   } catch (err) {
     if (err instanceof QueryError) {
-      throw new DaprError('ERR_STATE_QUERY', `state store ${storeName} query failed: failed to parse JSON query body: ${err.message}`, undefined, { resource: storeName });
+      throw new DaprError('ERR_STATE_QUERY', `state store ${storeName} query failed: failed to parse JSON query body: ${elideMiddle(err.message, MAX_DETAIL)}`, undefined, { resource: storeName });
     }
     throw err;
   }

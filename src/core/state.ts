@@ -29,7 +29,7 @@ import {
 } from '../components/types.js';
 import { DaprError } from '../errors/table.js';
 import type { CoreContext } from './context.js';
-import { goJsonMarshal } from './go-json.js';
+import { goJsonMarshal, goJsonParse } from './go-json.js';
 import { keyPrefixer, type KeyPrefixer } from './state-keys.js';
 
 interface Resolved {
@@ -160,7 +160,7 @@ const utf8 = new TextEncoder();
 function normalizedValue(s: PbStateItem): Uint8Array {
   if (s.metadata.contentType !== 'application/json') return s.value;
   try {
-    return utf8.encode(goJsonMarshal(JSON.parse(Buffer.from(s.value).toString('utf8'))));
+    return utf8.encode(goJsonMarshal(goJsonParse(Buffer.from(s.value).toString('utf8'))));
   } catch (err) {
     throw new DaprError('ERR_MALFORMED_REQUEST', `value of key ${s.key} is not valid JSON: ${(err as Error).message}`);
   }

@@ -1,5 +1,6 @@
 // Small pure helpers the HTTP route adapters share.
 import { DaprError } from '../../errors/table.js';
+import { goJsonParse } from '../../core/go-json.js';
 
 /** `?metadata.ttlInSeconds=5` → { ttlInSeconds: "5" } (daprd's query metadata convention). */
 export function queryMetadata(query: URLSearchParams): Record<string, string> {
@@ -12,7 +13,7 @@ export function queryMetadata(query: URLSearchParams): Record<string, string> {
 export function parseJsonBody(body: Buffer, what: string): unknown {
   if (body.length === 0) throw new DaprError('ERR_MALFORMED_REQUEST', `failed deserializing HTTP body: ${what} is empty`);
   try {
-    return JSON.parse(body.toString('utf8'));
+    return goJsonParse(body.toString('utf8'));
   } catch (err) {
     throw new DaprError('ERR_MALFORMED_REQUEST', `failed deserializing HTTP body: ${(err as Error).message}`);
   }

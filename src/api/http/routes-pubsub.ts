@@ -10,7 +10,7 @@ import {
 import type { CoreContext } from '../../core/context.js';
 import { BulkPublishError, bulkPublishEvent, publishEvent, type IncomingTrace } from '../../core/pubsub.js';
 import { isBinaryContentType, isCloudEventContentType, isJsonContentType, isStringContentType } from '../../core/pubsub-cloudevents.js';
-import { goJsonField, goJsonMarshal } from '../../core/go-json.js';
+import { goJsonField, goJsonMarshal, goJsonParse } from '../../core/go-json.js';
 import { DaprError } from '../../errors/table.js';
 import { isRecord, queryMetadata, stringMap } from './request-helpers.js';
 import { json, NO_CONTENT, type HttpMethod, type HttpRequest, type RouteDef } from './types.js';
@@ -47,7 +47,7 @@ function bulkEntries(req: HttpRequest, pubsub: string, topic: string, appId: str
     new DaprError('ERR_PUBSUB_UNMARSHAL_EVENTS', `error when unmarshaling the request for topic ${topic} pubsub ${pubsub}: ${detail}`, { appID: appId }, { resource: pubsub });
   let parsed: unknown;
   try {
-    parsed = JSON.parse(req.body.toString('utf8'));
+    parsed = goJsonParse(req.body.toString('utf8'));
   } catch (err) {
     throw unmarshal((err as Error).message);
   }
