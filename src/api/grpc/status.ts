@@ -21,11 +21,18 @@ export class GrpcStatusError extends Error {
 
 export type GrpcTrailers = Record<string, string>;
 
-/** grpc-message is percent-encoded (gRPC spec: printable ASCII except '%' as is). */
-function encodeMessage(msg: string): string {
-  return msg.replace(/[^\x20-\x24\x26-\x7e]/gu, (c) =>
+/**
+ * grpc-message is percent-encoded. The gRPC spec lets space and printable ASCII except '%'
+ * go as is; everything else is sent as %XX of its UTF-8 bytes. A space at either end is
+ * encoded too: HTTP/2 forbids leading and trailing whitespace in a field value, and Node's
+ * HTTP/2 (nghttp2) drops such a header, so a client would see an empty message. Decoders
+ * decode any %XX, so "%20" reads back as the space. Pure.
+ */
+export function encodeGrpcMessage(msg: string): string {
+  const body = msg.replace(/[^\x20-\x24\x26-\x7e]/gu, (c) =>
     Array.from(Buffer.from(c, 'utf8'), (b) => '%' + b.toString(16).toUpperCase().padStart(2, '0')).join(''),
   );
+  return body.replace(/^ | $/g, '%20');
 }
 
 /** One detail as a google.protobuf.Any (type.googleapis.com/google.rpc.<kind>). */
@@ -49,14 +56,14 @@ function detailsBin(code: number, message: string, details: readonly ErrorDetail
 
 export function toGrpcTrailers(err: unknown): GrpcTrailers {
   if (err instanceof GrpcStatusError) {
-    const t: GrpcTrailers = { 'grpc-status': String(err.code), 'grpc-message': encodeMessage(err.message) };
+    const t: GrpcTrailers = { 'grpc-status': String(err.code), 'grpc-message': encodeGrpcMessage(err.message) };
     if (err.details) t['grpc-status-details-bin'] = detailsBin(err.code, err.message, [{ kind: 'ErrorInfo', ...err.details }]);
     return t;
   }
   const e: DaprError = asDaprError(err);
   return {
     'grpc-status': String(e.grpc),
-    'grpc-message': encodeMessage(e.message),
+    'grpc-message': encodeGrpcMessage(e.message),
     'grpc-status-details-bin': detailsBin(e.grpc, e.message, errorDetails(e, 'grpc')),
   };
 }
