@@ -212,13 +212,17 @@ class Semaphore {
 }
 
 /** The app's streamed answer passed through as it comes, failing once it grows past `max`
- * bytes (--max-body-size), so a runaway app cannot be relayed without end. */
-export function limitedAnswer(max: number): Transform {
+ * bytes (--max-body-size), so a runaway app cannot be relayed without end. `onTooLarge` tells
+ * the channel it was cut for its size (h2c then retires the connection: see cutAndRetire). */
+export function limitedAnswer(max: number, onTooLarge?: () => void): Transform {
   let size = 0;
   return new Transform({
     transform(chunk: Buffer, _enc, done) {
       size += chunk.length;
-      if (size > max) return done(new AppChannelError('failed', `the app's answer is larger than ${max} bytes`));
+      if (size > max) {
+        onTooLarge?.();
+        return done(new AppChannelError('failed', `the app's answer is larger than ${max} bytes`));
+      }
       done(null, chunk);
     },
   });

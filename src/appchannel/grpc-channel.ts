@@ -3,14 +3,13 @@
 // frame codec. An invocation becomes OnInvoke(InvokeRequest{method, data, content_type,
 // http_extension}); headers become metadata. With `tls` (--app-protocol grpcs) the connection
 // is HTTP/2 over TLS; everything else is the same.
-import http2 from 'node:http2';
 import type { ConnectionOptions } from 'node:tls';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { AnySchema } from '@bufbuild/protobuf/wkt';
 import { HTTPExtension_Verb, InvokeRequestSchema, InvokeResponseSchema } from '../gen/dapr/proto/common/v1/common_pb.js';
 import { AppChannelError, type AppChannel, type AppRequest, type AppResponse } from './channel.js';
 import { grpcUnary } from './grpc-unary.js';
-import { sessionSource } from './h2-session.js';
+import { sessionSource, type SessionSource } from './h2-session.js';
 
 export interface GrpcChannelOptions {
   readonly host: string;
@@ -27,13 +26,13 @@ export function createGrpcChannel(o: GrpcChannelOptions): AppChannel {
   return {
     protocol: 'grpc',
     close: () => sessions.destroy(),
-    invoke: (req) => onInvoke(sessions.get(), o, req),
+    invoke: (req) => onInvoke(sessions, o, req),
     openStream: async (headers) => sessions.get().request(headers),
-    unary: (call) => grpcUnary(sessions.get(), o.maxResponseBytes, call),
+    unary: (call) => grpcUnary(sessions, o.maxResponseBytes, call),
   };
 }
 
-async function onInvoke(session: http2.ClientHttp2Session, o: GrpcChannelOptions, req: AppRequest): Promise<AppResponse> {
+async function onInvoke(sessions: SessionSource, o: GrpcChannelOptions, req: AppRequest): Promise<AppResponse> {
   // The caller's content-type travels inside the message; every header becomes metadata
   // (grpcUnary leaves out those HTTP/2 or the channel owns).
   const contentType = req.headers.find(([k]) => k === 'content-type')?.[1] ?? '';
@@ -43,7 +42,7 @@ async function onInvoke(session: http2.ClientHttp2Session, o: GrpcChannelOptions
     contentType,
     httpExtension: { verb: verbOf(req.verb), querystring: req.query },
   });
-  const r = await grpcUnary(session, o.maxResponseBytes, {
+  const r = await grpcUnary(sessions, o.maxResponseBytes, {
     path: ON_INVOKE,
     message: toBinary(InvokeRequestSchema, message),
     metadata: req.headers,

@@ -4,6 +4,8 @@
 import http2 from 'node:http2';
 import { encodeFrame, FrameDecoder } from '../api/grpc/framing.js';
 import { abortFailure, AppChannelError, connectFailure, type HeaderPairs } from './channel.js';
+import { appGrpcStatus, decodeGrpcMessage } from './grpc-status-code.js';
+import { cutAndRetire, type SessionSource } from './h2-session.js';
 
 export interface UnaryCall {
   /** full method path, e.g. /dapr.proto.runtime.v1.AppCallback/OnTopicEvent */
@@ -30,16 +32,7 @@ const RESERVED = new Set(['connection', 'keep-alive', 'te', 'transfer-encoding',
 /** The gRPC spec's "HTTP to gRPC status code mapping"; any other non-200 status is UNKNOWN (2). */
 const HTTP_TO_GRPC: Record<number, number> = { 400: 13, 401: 16, 403: 7, 404: 12, 429: 14, 502: 14, 503: 14, 504: 14 };
 
-/** grpc-message is percent-encoded; a malformed one is shown as sent rather than thrown. */
-function decodeMessage(raw: string): string {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return raw;
-  }
-}
-
-export function grpcUnary(session: http2.ClientHttp2Session, maxResponseBytes: number, call: UnaryCall): Promise<UnaryResult> {
+export function grpcUnary(sessions: SessionSource, maxResponseBytes: number, call: UnaryCall): Promise<UnaryResult> {
   return new Promise((resolve, reject) => {
     if (call.signal?.aborted) return reject(abortFailure(call.signal));
     const headers: http2.OutgoingHttpHeaders = { ':method': 'POST', ':path': call.path, 'content-type': 'application/grpc', te: 'trailers' };
@@ -57,8 +50,10 @@ export function grpcUnary(session: http2.ClientHttp2Session, maxResponseBytes: n
       call.signal?.removeEventListener('abort', onAbort);
       fn();
     };
+    let session: http2.ClientHttp2Session;
     let stream: http2.ClientHttp2Stream;
     try {
+      session = sessions.get();
       stream = session.request(headers);
     } catch (err) {
       return reject(new AppChannelError('failed', `the call to the app failed (${(err as Error).message})`));
@@ -76,7 +71,7 @@ export function grpcUnary(session: http2.ClientHttp2Session, maxResponseBytes: n
     let httpStatus: number | undefined;
     const readStatus = (h: http2.IncomingHttpHeaders): void => {
       if (h['grpc-status'] !== undefined) status = String(h['grpc-status']);
-      if (h['grpc-message'] !== undefined) statusMessage = decodeMessage(String(h['grpc-message']));
+      if (h['grpc-message'] !== undefined) statusMessage = decodeGrpcMessage(String(h['grpc-message']));
     };
     stream.on('response', (h) => {
       httpStatus = h[':status'];
@@ -88,7 +83,7 @@ export function grpcUnary(session: http2.ClientHttp2Session, maxResponseBytes: n
         messages.push(...decoder.push(chunk));
       } catch (err) {
         settle(() => reject(new AppChannelError('failed', `the app's answer is unreadable (${(err as Error).message})`)));
-        stream.close(http2.constants.NGHTTP2_CANCEL);
+        cutAndRetire(sessions, session, stream);
       }
     });
     stream.on('error', (err: NodeJS.ErrnoException) => {
@@ -103,8 +98,8 @@ export function grpcUnary(session: http2.ClientHttp2Session, maxResponseBytes: n
         if (mapped !== undefined) return resolve({ code: mapped, statusMessage: `unexpected HTTP status code received from server: ${httpStatus}` });
         return reject(new AppChannelError('failed', 'the app ended the call without a gRPC status'));
       }
-      const code = Number(status);
-      if (code !== 0) return resolve({ code, statusMessage });
+      const { code, message } = appGrpcStatus(status, statusMessage);
+      if (code !== 0) return resolve({ code, statusMessage: message });
       if (messages.length !== 1) return reject(new AppChannelError('failed', `the app answered ${messages.length} messages to a unary call`));
       resolve({ code: 0, statusMessage, message: messages[0] });
     }));

@@ -7,6 +7,9 @@ import { h2Connect } from './h2-connect.js';
 export interface SessionSource {
   /** the open connection, or a new one */
   get(): http2.ClientHttp2Session;
+  /** Stop handing out `session` for new calls and close it once its other calls are done.
+   * For a connection on which we cut an answer short (see cutAndRetire). */
+  retire(session: http2.ClientHttp2Session): void;
   destroy(): void;
 }
 
@@ -18,6 +21,10 @@ export function sessionSource(host: string, port: number, tls?: ConnectionOption
   let session: http2.ClientHttp2Session | undefined;
   return {
     destroy: () => session?.destroy(),
+    retire(s) {
+      if (session === s) session = undefined;
+      s.close(); // graceful: calls still in flight on it finish
+    },
     get() {
       if (session && !session.closed && !session.destroyed) return session;
       const s = h2Connect(host, port, tls);
@@ -32,4 +39,18 @@ export function sessionSource(host: string, port: number, tls?: ConnectionOption
       return (session = s);
     },
   };
+}
+
+/**
+ * Cuts an answer short (RST_STREAM CANCEL) and retires its connection. The app had that
+ * answer queued for sending, and node's HTTP/2 server (which grpc-js and connect-node apps
+ * run on) keeps counting a reset stream's unsent bytes against the
+ * connection's maxSessionMemory (10 MB by default) until the connection ends: after one
+ * oversized answer it refuses every new stream on that connection with ENHANCE_YOUR_CALM
+ * while serving new connections normally. Only ending the connection gives that memory
+ * back, so the next call gets a fresh one; calls still in flight on the old one finish.
+ */
+export function cutAndRetire(sessions: SessionSource, session: http2.ClientHttp2Session, stream: http2.ClientHttp2Stream): void {
+  stream.close(http2.constants.NGHTTP2_CANCEL);
+  sessions.retire(session);
 }

@@ -7,7 +7,7 @@ import http2 from 'node:http2';
 import { pipeline, type Transform } from 'node:stream';
 import { abortFailure, AppChannelError, connectFailure, limitedAnswer, STREAM_ABOVE_BYTES, type AppChannel, type AppRequest, type AppResponse, type StreamedAppResponse } from './channel.js';
 import { responseHeaders } from './http-channel.js';
-import { sessionSource, type SessionSource } from './h2-session.js';
+import { cutAndRetire, sessionSource, type SessionSource } from './h2-session.js';
 
 export interface H2cChannelOptions {
   readonly host: string;
@@ -62,9 +62,11 @@ function call(sessions: SessionSource, o: H2cChannelOptions, req: AppRequest): P
       req.signal?.removeEventListener('abort', onAbort);
       fn();
     };
+    let session: http2.ClientHttp2Session;
     let stream: http2.ClientHttp2Stream;
     try {
-      stream = sessions.get().request(h2RequestHeaders(req), { endStream: req.body.length === 0 });
+      session = sessions.get();
+      stream = session.request(h2RequestHeaders(req), { endStream: req.body.length === 0 });
     } catch (err) {
       // the code only: Node's message may quote a header value, i.e. the app token
       return reject(new AppChannelError('failed', `the call to the app failed (${(err as NodeJS.ErrnoException).code ?? 'the request could not be made'})`));
@@ -87,7 +89,7 @@ function call(sessions: SessionSource, o: H2cChannelOptions, req: AppRequest): P
       size += c.length;
       if (size > o.maxResponseBytes) {
         settle(() => reject(new AppChannelError('failed', `the app's answer is larger than ${o.maxResponseBytes} bytes`)));
-        stream.close(http2.constants.NGHTTP2_CANCEL);
+        cutAndRetire(sessions, session, stream);
         return;
       }
       chunks.push(c);
@@ -105,9 +107,10 @@ function call(sessions: SessionSource, o: H2cChannelOptions, req: AppRequest): P
 
 /** The request's stream to the app; a failure to open it names Node's code only (its message
  * may quote a header value, i.e. the app token). */
-function open(sessions: SessionSource, req: AppRequest, endStream: boolean, signal: AbortSignal): http2.ClientHttp2Stream {
+function open(sessions: SessionSource, req: AppRequest, endStream: boolean, signal: AbortSignal): { session: http2.ClientHttp2Session; stream: http2.ClientHttp2Stream } {
   try {
-    return sessions.get().request(h2RequestHeaders(req), { endStream, signal });
+    const session = sessions.get();
+    return { session, stream: session.request(h2RequestHeaders(req), { endStream, signal }) };
   } catch (err) {
     throw new AppChannelError('failed', `the call to the app failed (${(err as NodeJS.ErrnoException).code ?? 'the request could not be made'})`);
   }
@@ -146,13 +149,19 @@ function callStreaming(sessions: SessionSource, o: H2cChannelOptions, req: AppRe
     // nothing else: stream.close() would first end a body still being sent (END_STREAM), and
     // the app would take a cut-off upload for a complete one.
     const cancelling = new AbortController();
+    let session: http2.ClientHttp2Session;
     let stream: http2.ClientHttp2Stream;
     try {
-      stream = open(sessions, req, !source && req.body.length === 0, cancelling.signal);
+      ({ session, stream } = open(sessions, req, !source && req.body.length === 0, cancelling.signal));
     } catch (err) {
       return reject(err);
     }
     const cancel = (): void => void (stream.closed || stream.destroyed || cancelling.abort());
+    // An answer cut for its size also retires the connection (see cutAndRetire).
+    const cutTooLarge = (): void => {
+      cancel();
+      sessions.retire(session);
+    };
     const onAbort = (): void => {
       fail(abortFailure(req.signal!));
       cancel();
@@ -166,7 +175,7 @@ function callStreaming(sessions: SessionSource, o: H2cChannelOptions, req: AppRe
       const declared = h['content-length'] === undefined ? undefined : Number(h['content-length']);
       if (declared !== undefined && declared > o.maxResponseBytes) {
         fail(new AppChannelError('failed', `the app's answer is larger than ${o.maxResponseBytes} bytes`));
-        return cancel();
+        return cutTooLarge();
       }
       if (declared !== undefined && declared <= STREAM_ABOVE_BYTES) {
         const chunks: Buffer[] = [];
@@ -178,12 +187,13 @@ function callStreaming(sessions: SessionSource, o: H2cChannelOptions, req: AppRe
         });
         return;
       }
-      body = limitedAnswer(o.maxResponseBytes);
+      let tooLarge = false;
+      body = limitedAnswer(o.maxResponseBytes, () => (tooLarge = true));
       // Destroying the body (the caller went away) cancels the app's stream with it.
       pipeline(stream, body, (err) => {
         req.signal?.removeEventListener('abort', onAbort);
         complete = !err;
-        if (!stream.readableEnded) cancel();
+        if (!stream.readableEnded) (tooLarge ? cutTooLarge : cancel)();
       });
       done({ status, headers, body, length: Number.isInteger(declared) ? declared : undefined });
     });

@@ -8,6 +8,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
 import type { ConnectionOptions } from 'node:tls';
+import { appGrpcStatus, decodeGrpcMessage } from './grpc-status-code.js';
 import { sessionSource } from './h2-session.js';
 
 export interface ProbeResult {
@@ -109,11 +110,11 @@ function grpcProber(t: ProbeTarget): Prober {
         done(4, 'context deadline exceeded');
         stream.close(http2.constants.NGHTTP2_CANCEL);
       }, t.timeoutMs);
-      let status: number | undefined;
+      let status: string | undefined;
       let message = '';
       const read = (h: http2.IncomingHttpHeaders): void => {
-        if (h['grpc-status'] !== undefined) status = Number(h['grpc-status']);
-        if (h['grpc-message'] !== undefined) message = decodeURIComponent(String(h['grpc-message']));
+        if (h['grpc-status'] !== undefined) status = String(h['grpc-status']);
+        if (h['grpc-message'] !== undefined) message = decodeGrpcMessage(String(h['grpc-message']));
       };
       stream.on('response', read);
       stream.on('trailers', read);
@@ -122,7 +123,11 @@ function grpcProber(t: ProbeTarget): Prober {
         const code = (err.code === 'ERR_HTTP2_STREAM_CANCEL' ? (err.cause as NodeJS.ErrnoException | undefined)?.code : undefined) ?? err.code;
         done(14, `connection error: ${code ?? err.message}`);
       });
-      stream.on('close', () => done(status ?? 14, status === undefined ? 'the app ended the call without a gRPC status' : message));
+      stream.on('close', () => {
+        if (status === undefined) return done(14, 'the app ended the call without a gRPC status');
+        const r = appGrpcStatus(status, message);
+        done(r.code, r.message);
+      });
       stream.end(EMPTY_FRAME);
     }),
   };

@@ -4,6 +4,7 @@ import { STATUS_CODES } from 'node:http';
 import { create } from '@bufbuild/protobuf';
 import { AnySchema } from '@bufbuild/protobuf/wkt';
 import type { AppRequest, AppResponse } from '../appchannel/channel.js';
+import { appGrpcStatus } from '../appchannel/grpc-status-code.js';
 import { DaprError, ERRORS, GrpcCode, type ErrorCode } from '../errors/table.js';
 import { HTTPExtension_Verb } from '../gen/dapr/proto/common/v1/common_pb.js';
 import { APIVersion } from '../gen/dapr/proto/internals/v1/apiversion_pb.js';
@@ -50,7 +51,7 @@ export function fromInternal(res: InternalInvokeResponse, body: Uint8Array = res
     status,
     headers,
     body,
-    grpcStatus: grpc === undefined ? undefined : { code: Number(grpc), message: res.trailers[APP_GRPC_MESSAGE]?.values[0] ?? '' },
+    grpcStatus: grpc === undefined ? undefined : appGrpcStatus(grpc, res.trailers[APP_GRPC_MESSAGE]?.values[0] ?? ''),
   };
 }
 

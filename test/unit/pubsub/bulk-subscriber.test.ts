@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import type { AppChannel, AppRequest } from '../../../src/appchannel/channel.js';
 import { grpcUnary, type UnaryCall } from '../../../src/appchannel/grpc-unary.js';
+import { sessionSource } from '../../../src/appchannel/h2-session.js';
 import type { PubSubMessage } from '../../../src/components/types.js';
 import { envelopeBytes } from '../../../src/core/pubsub-cloudevents.js';
 import {
@@ -146,12 +147,12 @@ describe('unary gRPC call', () => {
       res.end();
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    const session = http2.connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const sessions = sessionSource('127.0.0.1', (server.address() as AddressInfo).port);
     try {
-      const r = await grpcUnary(session, 1 << 20, { path: ON_BULK_TOPIC_EVENT, message: new Uint8Array(), metadata: [] });
+      const r = await grpcUnary(sessions, 1 << 20, { path: ON_BULK_TOPIC_EVENT, message: new Uint8Array(), metadata: [] });
       assert.equal(r.code, 12);
     } finally {
-      session.destroy();
+      sessions.destroy();
       await new Promise<void>((r) => server.close(() => r()));
     }
   });
