@@ -1,15 +1,13 @@
 // Child-process entry: the floor for "what does one hop add" on this machine. The smallest
-// reverse proxy Node itself can be — node:http in, undici's keep-alive pool out (the client
-// Pillion's app channel uses; faster than node:http's), bodies piped; and node:http2 in, one
-// shared HTTP/2 session out, frames piped, trailers relayed —
+// reverse proxy Node itself can be — node:http in, a keep-alive node:http agent out, bodies
+// piped; and node:http2 in, one shared HTTP/2 session out, frames piped, trailers relayed —
 // with no auth, routing, header rules or metrics. Whatever latency it adds per hop is the cost
 // of an extra process, its system calls and its wake-ups on this machine, which no sidecar
 // written for Node can go below; Pillion's own overhead is what it adds beyond this.
 //
 // Input (IPC message): { httpPort, grpcPort, appHttp, appGrpc }. Output: 'ready'. Exits when
 // the parent disconnects.
-import { createServer as createHttp } from 'node:http';
-import { Pool } from 'undici';
+import { Agent, createServer as createHttp, request, type IncomingHttpHeaders } from 'node:http';
 import { connect, constants, createServer as createH2, type ClientHttp2Session } from 'node:http2';
 
 interface BareProxyConfig {
@@ -22,20 +20,16 @@ interface BareProxyConfig {
 const { HTTP2_HEADER_STATUS } = constants;
 
 process.once('message', (cfg: BareProxyConfig) => {
-  const pool = new Pool(`http://127.0.0.1:${cfg.appHttp}`, { connections: null, headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 60_000 });
-  const BODILESS = new Set(['GET', 'HEAD']);
+  const agent = new Agent({ keepAlive: true, maxSockets: Infinity, noDelay: true });
   const http = createHttp((req, res) => {
-    const headers: string[] = [];
-    for (let i = 0; i < req.rawHeaders.length; i += 2) {
-      const k = req.rawHeaders[i]!.toLowerCase();
-      if (k !== 'connection' && k !== 'keep-alive' && k !== 'transfer-encoding' && k !== 'expect') headers.push(k, req.rawHeaders[i + 1]!);
-    }
-    pool.request({ method: req.method as 'GET', path: req.url!, headers, body: BODILESS.has(req.method!) ? undefined : req }).then((answer) => {
-      const out: Record<string, string | string[]> = {};
-      for (const [k, v] of Object.entries(answer.headers)) if (v !== undefined && k !== 'connection' && k !== 'keep-alive' && k !== 'transfer-encoding') out[k] = v;
-      res.writeHead(answer.statusCode, out);
-      answer.body.pipe(res);
-    }, () => res.writeHead(502).end());
+    const headers: IncomingHttpHeaders = { ...req.headers };
+    delete headers.connection;
+    const out = request({ agent, host: '127.0.0.1', port: cfg.appHttp, method: req.method, path: req.url, headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    out.on('error', () => res.writeHead(502).end());
+    req.pipe(out);
   });
   http.keepAliveTimeout = 65_000;
 
