@@ -1,13 +1,10 @@
-// App channel to an HTTP app: an undici connection pool, so a steady stream of invocations
-// reuses keep-alive connections instead of paying a TCP handshake per call. undici rather than
-// node:http's client: the same calls for ~10 % less CPU and ~35 % more requests per second
-// through a proxy (bench/README.md "The app channel's HTTP client"). With `tls`
-// (--app-protocol https) the same over TLS, HTTP/1.1 as daprd's https transport.
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream';
+// App channel to an HTTP app: node:http with a keep-alive agent, so a steady stream of
+// invocations reuses connections instead of paying a TCP handshake per call. With `tls`
+// (--app-protocol https) the same over node:https, HTTP/1.1 as daprd's https transport.
+import http from 'node:http';
+import https from 'node:https';
+import { pipeline, type Transform } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
-import { Pool, type Dispatcher } from 'undici';
-import { DaprError } from '../errors/table.js';
 import { abortFailure, AppChannelError, connectFailure, limitedAnswer, STREAM_ABOVE_BYTES, type AppChannel, type AppRequest, type AppResponse, type StreamedAppResponse } from './channel.js';
 
 export interface HttpChannelOptions {
@@ -36,106 +33,148 @@ export function responseHeaders(raw: readonly string[]): Array<[string, string]>
   return out;
 }
 
-/** undici's header object (lower-case names, repeated ones as arrays) as relayable pairs. */
-function answerHeaders(h: Dispatcher.ResponseData['headers']): Array<[string, string]> {
-  const raw: string[] = [];
-  for (const [k, v] of Object.entries(h)) {
-    if (v === undefined) continue;
-    for (const one of Array.isArray(v) ? v : [v]) raw.push(k, one);
-  }
-  return responseHeaders(raw);
-}
-
 export function createHttpChannel(o: HttpChannelOptions): AppChannel {
-  const bare = o.host.includes(':') ? `[${o.host}]` : o.host;
-  const pool = new Pool(`${o.tls ? 'https' : 'http'}://${bare}:${o.port}`, {
-    connections: null, // no cap: --app-max-concurrency is the limit (channel.ts)
-    // The call's own deadline (resiliency, grpc-timeout) applies, not undici's 300 s defaults.
-    headersTimeout: 0,
-    bodyTimeout: 0,
-    // Idle connections live until the app's keep-alive hint says it will close them (undici
-    // closes them first, so no call is sent on a connection the app is closing), else 60 s.
-    keepAliveTimeout: 60_000,
-    keepAliveMaxTimeout: 600_000,
-    connect: o.tls ? { ...o.tls } : undefined,
-  });
-  const hostHeader = o.hostHeader ?? `${bare}:${o.port}`;
+  // noDelay: a small request must not wait for the ACK of the previous one (Nagle)
+  const keep = { keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256, noDelay: true };
+  const agent = o.tls ? new https.Agent({ ...keep, ...o.tls }) : new http.Agent(keep);
+  const hostHeader = o.hostHeader ?? (o.host.includes(':') ? `[${o.host}]:${o.port}` : `${o.host}:${o.port}`);
   return {
     protocol: 'http',
-    close: () => void pool.destroy().catch(() => {}),
-    invoke: (req) => call(pool, o, hostHeader, req),
-    invokeStreaming: (req) => callStreaming(pool, o, hostHeader, req),
+    close: () => agent.destroy(),
+    invoke: (req) => call(agent, o, hostHeader, req),
+    invokeStreaming: (req) => callStreaming(agent, o, hostHeader, req),
   };
 }
 
 /**
- * Like call(), but nothing is held whole: the caller's body (req.bodyStream) is relayed to the
+ * Like call(), but nothing is held whole: the caller's body (req.bodyStream) is piped to the
  * app as it arrives, and the answer resolves as soon as its head is in, with the app's body
  * as a stream (backpressure reaches the app). The --max-body-size cap on the answer still
  * holds: a declared length above it fails the call before anything is relayed; a body that
  * grows past it while streaming is cut off (the stream errors).
  */
-async function callStreaming(pool: Pool, o: HttpChannelOptions, hostHeader: string, req: AppRequest): Promise<AppResponse | StreamedAppResponse> {
-  const res = await send(pool, hostHeader, req);
-  const declared = res.headers['content-length'] === undefined ? undefined : Number(res.headers['content-length']);
-  if (declared !== undefined && declared > o.maxResponseBytes) {
-    res.body.destroy();
-    throw new AppChannelError('failed', `the app's answer is larger than ${o.maxResponseBytes} bytes`);
-  }
-  if (declared !== undefined && declared <= STREAM_ABOVE_BYTES) return whole(res, o.maxResponseBytes, req.signal);
-  const body = limitedAnswer(o.maxResponseBytes);
-  // Destroying the body (the caller went away) tears the app's answer down with it.
-  pipeline(res.body, body, () => {});
-  return { status: res.statusCode, headers: answerHeaders(res.headers), body, length: Number.isInteger(declared) ? declared : undefined };
+function callStreaming(agent: http.Agent, o: HttpChannelOptions, hostHeader: string, req: AppRequest): Promise<AppResponse | StreamedAppResponse> {
+  return new Promise((resolve, reject) => {
+    if (req.signal?.aborted) return reject(abortFailure(req.signal));
+    const source = req.bodyStream;
+    let settled = false;
+    let body: Transform | undefined;
+    // Before the answer's head: reject the call. After: fail its body stream.
+    const fail = (e: Error): void => {
+      if (!settled) {
+        settled = true;
+        req.signal?.removeEventListener('abort', onAbort);
+        reject(e);
+      } else {
+        body?.destroy(e);
+      }
+    };
+    const out = request(agent, o, hostHeader, req);
+    const onAbort = (): void => {
+      fail(abortFailure(req.signal!));
+      out.destroy();
+    };
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+    out.on('error', (err: NodeJS.ErrnoException) => {
+      fail(connectFailure(err));
+    });
+    out.on('response', (res) => {
+      if (settled) return void res.destroy();
+      const declared = res.headers['content-length'] === undefined ? undefined : Number(res.headers['content-length']);
+      if (declared !== undefined && declared > o.maxResponseBytes) {
+        fail(new AppChannelError('failed', `the app's answer is larger than ${o.maxResponseBytes} bytes`));
+        res.destroy();
+        out.destroy();
+        return;
+      }
+      if (declared !== undefined && declared <= STREAM_ABOVE_BYTES) {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', () => fail(new AppChannelError('failed', 'the app closed the connection while answering')));
+        res.on('end', () => {
+          if (settled) return;
+          settled = true;
+          req.signal?.removeEventListener('abort', onAbort);
+          resolve({ status: res.statusCode ?? 502, headers: responseHeaders(res.rawHeaders), body: Buffer.concat(chunks) });
+        });
+        return;
+      }
+      body = limitedAnswer(o.maxResponseBytes);
+      // Destroying the body (the caller went away) tears the app's response down with it.
+      pipeline(res, body, () => {
+        req.signal?.removeEventListener('abort', onAbort);
+        if (!res.complete) out.destroy();
+      });
+      settled = true;
+      resolve({ status: res.statusCode ?? 502, headers: responseHeaders(res.rawHeaders), body, length: Number.isInteger(declared) ? declared : undefined });
+    });
+    if (!source) return void out.end(req.body.length ? req.body : undefined);
+    // The caller's body failing (too large, connection lost) ends the call with that error.
+    source.once('error', (err) => {
+      fail(err);
+      out.destroy();
+    });
+    source.pipe(out);
+  });
 }
 
-async function call(pool: Pool, o: HttpChannelOptions, hostHeader: string, req: AppRequest): Promise<AppResponse> {
-  return whole(await send(pool, hostHeader, req), o.maxResponseBytes, req.signal);
+function call(agent: http.Agent, o: HttpChannelOptions, hostHeader: string, req: AppRequest): Promise<AppResponse> {
+  return new Promise((resolve, reject) => {
+    if (req.signal?.aborted) return reject(abortFailure(req.signal));
+    let settled = false;
+    const fail = (e: AppChannelError): void => {
+      if (settled) return;
+      settled = true;
+      reject(e);
+    };
+    const out = request(agent, o, hostHeader, req);
+    const onAbort = (): void => {
+      fail(abortFailure(req.signal!));
+      out.destroy();
+    };
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+    const done = (): void => req.signal?.removeEventListener('abort', onAbort);
+    out.on('error', (err: NodeJS.ErrnoException) => {
+      done();
+      fail(connectFailure(err));
+    });
+    out.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > o.maxResponseBytes) {
+          fail(new AppChannelError('failed', `the app's answer is larger than ${o.maxResponseBytes} bytes`));
+          res.destroy();
+          out.destroy();
+          return;
+        }
+        chunks.push(c);
+      });
+      res.on('error', () => fail(new AppChannelError('failed', 'the app closed the connection while answering')));
+      res.on('end', () => {
+        done();
+        if (settled) return;
+        settled = true;
+        resolve({ status: res.statusCode ?? 502, headers: responseHeaders(res.rawHeaders), body: Buffer.concat(chunks, size) });
+      });
+    });
+    out.end(req.body.length ? req.body : undefined);
+  });
 }
 
-/** Sends the request; resolves with the answer's head, its body still to be read. */
-async function send(pool: Pool, hostHeader: string, req: AppRequest): Promise<Dispatcher.ResponseData> {
-  if (req.signal?.aborted) throw abortFailure(req.signal);
+/** The request to the app, head only: the caller's headers, Host, and the body's length. */
+function request(agent: http.Agent, o: HttpChannelOptions, hostHeader: string, req: AppRequest): http.ClientRequest {
   const headers: string[] = [];
-  // An Expect: 100-continue was answered to the caller by the sidecar; the app gets the body at once.
-  for (const [k, v] of req.headers) if (k !== 'expect') headers.push(k, v);
+  for (const [k, v] of req.headers) headers.push(k, v);
   headers.push('host', hostHeader);
-  let body: Uint8Array | Readable | undefined;
   if (req.bodyStream) {
     // Without a declared length a streamed body goes chunked.
     if (req.bodyLength !== undefined) headers.push('content-length', String(req.bodyLength));
-    body = req.bodyStream;
   } else if (req.body.length || !BODILESS.has(req.verb)) {
     // A bodiless GET stays bodiless on the wire; anything else states its length.
     headers.push('content-length', String(req.body.length));
-    if (req.body.length) body = req.body;
   }
-  try {
-    return await pool.request({ method: req.verb as Dispatcher.HttpMethod, path: '/' + req.method + (req.query ? '?' + req.query : ''), headers, body, signal: req.signal });
-  } catch (err) {
-    // The caller's body failing (too large, the caller gone) ends the call with its own
-    // error. (undici also fails the body with ITS errors, so this is told by type.)
-    if (err instanceof DaprError) throw err;
-    if (req.signal?.aborted) throw abortFailure(req.signal);
-    throw connectFailure(err as NodeJS.ErrnoException);
-  }
-}
-
-/** Reads an answer whole, up to `max` bytes. */
-function whole(res: Dispatcher.ResponseData, max: number, signal: AbortSignal | undefined): Promise<AppResponse> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    res.body.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > max) return void res.body.destroy(new AppChannelError('failed', `the app's answer is larger than ${max} bytes`));
-      chunks.push(c);
-    });
-    res.body.once('error', (err) => {
-      if (err instanceof AppChannelError) reject(err);
-      else if (signal?.aborted) reject(abortFailure(signal));
-      else reject(new AppChannelError('failed', 'the app closed the connection while answering'));
-    });
-    res.body.once('end', () => resolve({ status: res.statusCode, headers: answerHeaders(res.headers), body: Buffer.concat(chunks, size) }));
-  });
+  const path = '/' + req.method + (req.query ? '?' + req.query : '');
+  return (o.tls ? https : http).request({ agent, host: o.host, port: o.port, method: req.verb, path, headers, setHost: false });
 }
