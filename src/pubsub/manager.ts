@@ -8,6 +8,7 @@
 // A streaming subscription (a client's SubscribeTopicEventsAlpha1 stream) lives as long as its
 // stream: same reading, retries, dead-letter and metrics, but delivered down the stream
 // (streaming-connection.ts) instead of to the app, so it neither needs nor waits for an app.
+import { setMaxListeners } from 'node:events';
 import type { CoreContext } from '../core/context.js';
 import type { DeliveryResult, PubSubMessage, PubSubSubscription } from '../components/types.js';
 import { topicAllowed, topicRules } from '../core/pubsub-scopes.js';
@@ -55,6 +56,9 @@ export function createSubscriptionManager(ctx: CoreContext, declarative: readonl
   // in flight are cancelled (set when the grace period ends).
   const closing = new AbortController();
   const cancel = new AbortController();
+  // Both are shared by every delivery in flight (each adds one listener and removes it when
+  // answered): many unanswered events are not a leak, and must not print node's warning.
+  setMaxListeners(0, closing.signal, cancel.signal);
   let started: Promise<void> | undefined;
 
   const access = (): AppAccess | undefined => {

@@ -223,6 +223,19 @@ describe('streaming subscriptions on pubsub.in-memory', () => {
     assert.equal((await s.ended).code, GrpcStatus.OK);
   });
 
+  test('many events left unanswered at once (12 streams): no listener-leak warning, and all are answered later', async () => {
+    const streams = await Promise.all(Array.from({ length: 12 }, (_, i) => subscribe(sc, 'mem', `unanswered-${i}`)));
+    for (let i = 0; i < 12; i++) await published(sc, 'mem', `unanswered-${i}`, { i });
+    const events = await Promise.all(streams.map((s) => s.event()));
+    assert.doesNotMatch(sc.output, /MaxListenersExceededWarning/);
+    for (const [i, s] of streams.entries()) {
+      assert.deepEqual(dataOf(events[i]!), { i });
+      s.answer(events[i]!.id, Status.SUCCESS);
+      s.halfClose();
+      assert.equal((await s.ended).code, GrpcStatus.OK);
+    }
+  });
+
   test('the metadata API lists the stream (type STREAMING) exactly while it lives', async () => {
     const s = await subscribe(sc, 'mem', 'listed', { deadLetterTopic: 'listed-dead', metadata: { rawPayload: 'false' } });
     const subs = await streamingSubscriptions(sc);
