@@ -19,11 +19,14 @@ let sc: Sidecar;
 
 before(async () => {
   // A raw gRPC app: echoes every DATA chunk as soon as it arrives, then trailers; '/echo.Echo/Deny'
-  // answers trailers-only PERMISSION_DENIED.
+  // answers trailers-only PERMISSION_DENIED; '/echo.Echo/Hang' never answers; '/echo.Echo/Vanish'
+  // drops its connection.
   app = http2.createServer();
   app.on('stream', (stream, headers) => {
     seen.push({ path: String(headers[':path']), headers });
     if (headers[':path'] === '/echo.Echo/Upload') return void upload(stream);
+    if (headers[':path'] === '/echo.Echo/Hang') return; // never answers
+    if (headers[':path'] === '/echo.Echo/Vanish') return void stream.session?.destroy(); // its connection goes away
     if (headers[':path'] === '/echo.Echo/Deny') {
       stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '7', 'grpc-message': 'nope' }, { endStream: true });
       return;
@@ -118,6 +121,22 @@ describe('transparent gRPC proxying to the own app', () => {
     const r = await grpcRaw({ port: sc.grpcPort, path: '/echo.Echo/Deny', metadata: md(), messages: [new Uint8Array()] });
     assert.equal(r.code, 7); // PERMISSION_DENIED
     assert.equal(r.message, 'nope');
+  });
+
+  test('an app whose connection goes away mid-call: the caller gets INTERNAL (ERR_DIRECT_INVOKE) at once, and the next call works', async () => {
+    const r = await grpcRaw({ port: sc.grpcPort, path: '/echo.Echo/Vanish', metadata: { 'dapr-api-token': TOKEN, 'dapr-app-id': APP_ID }, messages: [Buffer.from('x')], timeoutMs: 5000 });
+    assert.equal(r.code, GrpcStatus.INTERNAL, r.message);
+    assert.match(r.message, /the app closed the call without a status/);
+    const ok = await grpcRaw({ port: sc.grpcPort, path: '/echo.Echo/Say', metadata: { 'dapr-api-token': TOKEN, 'dapr-app-id': APP_ID }, messages: [Buffer.from('again')] });
+    assert.equal(ok.code, GrpcStatus.OK, ok.message);
+  });
+
+  test("an app that never answers: the caller's grpc-timeout, which travels to the app, also ends the call in the sidecar (DEADLINE_EXCEEDED)", async () => {
+    const before = seen.length;
+    const r = await grpcRaw({ port: sc.grpcPort, path: '/echo.Echo/Hang', metadata: { 'dapr-api-token': TOKEN, 'dapr-app-id': APP_ID, 'grpc-timeout': '300m' }, messages: [Buffer.from('x')], timeoutMs: 5000 });
+    assert.equal(r.code, GrpcStatus.DEADLINE_EXCEEDED, r.message);
+    assert.equal(seen.at(before)?.path, '/echo.Echo/Hang', 'the call reached the app');
+    assert.equal(seen.at(before)?.headers['grpc-timeout'], '300m', 'the deadline travelled to the app');
   });
 
   test('without a valid token nothing reaches the app; another app id is ERR_DIRECT_INVOKE', async () => {

@@ -10,6 +10,7 @@ import { appHeaders, forwardable, type Caller } from '../../core/invoke.js';
 import { DaprError, GrpcCode } from '../../errors/table.js';
 import type { Fallback } from './server.js';
 import { relayRequest } from './request-relay.js';
+import { parseGrpcTimeout } from './timeout.js';
 import { GrpcStatusError, toGrpcTrailers } from './status.js';
 
 // HTTP/2 forbids connection-specific fields; the app's own pseudo-headers are rebuilt.
@@ -25,7 +26,7 @@ export function appProxy(ctx: CoreContext): Fallback {
     if (target === undefined) return false;
     const own = target === ctx.appId || ctx.remote?.isOwnApp(target) === true;
     const upstream = own ? toOwnApp(ctx, headers, path, target, { appId: ctx.appId, namespace: ctx.invocation.namespace }) : toRemote(ctx, headers, path, target);
-    relay(stream, upstream, target).catch((err: unknown) => fail(stream, err));
+    relay(stream, upstream, target, parseGrpcTimeout(headers['grpc-timeout'])).catch((err: unknown) => fail(stream, err));
     return true;
   };
 }
@@ -41,7 +42,7 @@ export function internalAppProxy(ctx: CoreContext, callerOf: (stream: ServerHttp
       : target !== ctx.appId
         ? Promise.reject(new DaprError('ERR_DIRECT_INVOKE', `failed to proxy request to app ${target}: this sidecar serves app ${ctx.appId} only`))
         : toOwnApp(ctx, headers, path, target, caller);
-    relay(stream, upstream, target).catch((err: unknown) => fail(stream, err));
+    relay(stream, upstream, target, parseGrpcTimeout(headers['grpc-timeout'])).catch((err: unknown) => fail(stream, err));
     return true;
   };
 }
@@ -87,14 +88,24 @@ async function toRemote(ctx: CoreContext, headers: IncomingHttpHeaders, path: st
   return { open: (signal) => remote.openStream(target, out, signal) };
 }
 
-async function relay(stream: ServerHttp2Stream, pending: Upstream, target: string): Promise<void> {
+async function relay(stream: ServerHttp2Stream, pending: Upstream, target: string, deadlineMs: number | undefined): Promise<void> {
+  // The caller's deadline travels to the app, but an app that never answers must not hold the
+  // call open past it: the sidecar ends it too, as daprd's proxy does with the call's context.
+  let upstreamOf: ClientHttp2Stream | undefined;
+  const timer = deadlineMs === undefined ? undefined : setTimeout(() => {
+    upstreamOf?.close(http2.constants.NGHTTP2_CANCEL);
+    // Once the answer began, its status could only follow data the caller may not be reading.
+    if (stream.headersSent) stream.close(http2.constants.NGHTTP2_CANCEL);
+    else fail(stream, new GrpcStatusError(GrpcCode.DEADLINE_EXCEEDED, 'context deadline exceeded'));
+  }, deadlineMs);
+  if (timer) stream.once('close', () => clearTimeout(timer));
   const { open } = await pending;
   // Cancels a pending open only: once open, the caller's close cancels the upstream stream
   // itself (aborting a signal on every finished call would cost a DOMException each).
   const cancel = new AbortController();
   const onEarlyClose = (): void => cancel.abort();
   stream.once('close', onEarlyClose);
-  const upstream = await open(cancel.signal);
+  const upstream = (upstreamOf = await open(cancel.signal));
   stream.removeListener('close', onEarlyClose);
   if (stream.destroyed || stream.closed) return void upstream.close(http2.constants.NGHTTP2_CANCEL);
 
@@ -122,6 +133,13 @@ async function relay(stream: ServerHttp2Stream, pending: Upstream, target: strin
     if (!stream.destroyed && stream.headersSent && !stream.writableEnded) stream.end();
   });
   upstream.on('error', (err: NodeJS.ErrnoException) => fail(stream, new DaprError('ERR_DIRECT_INVOKE', `failed to proxy request to app ${target}: ${connectionProblem(err)}`)));
+  // The app's side closed before its answer ended (its connection went away, or it reset the
+  // call without an error we see): the caller must still get a status, not wait forever.
+  upstream.once('close', () => {
+    if (!stream.destroyed && !stream.closed && !stream.writableEnded) {
+      fail(stream, new DaprError('ERR_DIRECT_INVOKE', `failed to proxy request to app ${target}: the app closed the call without a status`));
+    }
+  });
   // the caller went away: cancel the app's side too
   stream.once('close', () => upstream.destroyed || upstream.close(http2.constants.NGHTTP2_CANCEL));
   relayRequest(stream, upstream);
