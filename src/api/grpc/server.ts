@@ -197,6 +197,8 @@ export class GrpcServer {
       return finish(toGrpcTrailers(unknownPath(path, headers)), 'trailers-only');
     }
     if (!route.handler) {
+      // A Dapr method outside Pillion's scope (actors, workflows, …: docs/api.md): the answer
+      // grpc-go's generated server gives daprd for a method it does not serve, word for word.
       return finish(toGrpcTrailers(new GrpcStatusError(GrpcCode.UNIMPLEMENTED, `method ${route.method.name} not implemented`)), 'trailers-only');
     }
     void this.serve(stream, headers, path, peer, route as Required<Route>, finish);
