@@ -5,6 +5,7 @@
 import type { ClientHttp2Stream, OutgoingHttpHeaders } from 'node:http2';
 import { Transform, type Readable } from 'node:stream';
 import type { UnaryCall, UnaryResult } from './grpc-unary.js';
+import { toAbortSignal, type CallSignal } from '../util/call-signal.js';
 
 /** Header pairs as they go on the wire (lower-case names; repeated names allowed). */
 export type HeaderPairs = ReadonlyArray<readonly [string, string]>;
@@ -20,7 +21,7 @@ export interface AppRequest {
   readonly headers: HeaderPairs;
   readonly body: Uint8Array;
   /** ends the call early (the caller went away, or its deadline passed) */
-  readonly signal?: AbortSignal;
+  readonly signal?: CallSignal;
   /** a deadline from the caller (gRPC grpc-timeout), in ms; the shorter of this and the channel's wins */
   readonly timeoutMs?: number;
   /** invokeStreaming only: the body as it arrives from the caller (then `body` is unused);
@@ -68,7 +69,7 @@ export interface AppChannel {
   invoke(req: AppRequest): Promise<AppResponse>;
   /** gRPC apps only: a raw HTTP/2 stream to the app, for transparent proxying (frames are
    * relayed as they are; the caller owns the stream) */
-  openStream?(headers: OutgoingHttpHeaders, signal?: AbortSignal): Promise<ClientHttp2Stream>;
+  openStream?(headers: OutgoingHttpHeaders, signal?: CallSignal): Promise<ClientHttp2Stream>;
   /** gRPC apps only: one unary call of any AppCallback method (e.g. OnTopicEvent) */
   unary?(call: UnaryCall): Promise<UnaryResult>;
   /** HTTP/1.1 apps (http, https): the request body and the answer's body flow through as
@@ -92,10 +93,10 @@ export function withLimits(inner: AppChannel, limits: ChannelLimits): AppChannel
   const unary = inner.unary?.bind(inner);
   const streaming = inner.invokeStreaming?.bind(inner);
   // Runs on every call: no timer and no combined signal unless a timeout applies.
-  const signalFor = (req: AppRequest): AbortSignal | undefined => {
+  const signalFor = (req: AppRequest): CallSignal | undefined => {
     const ms = shortest(limits.timeoutMs, req.timeoutMs);
     if (ms === undefined) return req.signal;
-    return req.signal ? AbortSignal.any([req.signal, AbortSignal.timeout(ms)]) : AbortSignal.timeout(ms);
+    return req.signal ? AbortSignal.any([toAbortSignal(req.signal), AbortSignal.timeout(ms)]) : AbortSignal.timeout(ms);
   };
   return {
     protocol: inner.protocol,
@@ -169,7 +170,7 @@ export function connectFailure(err: NodeJS.ErrnoException): AppChannelError {
 }
 
 /** Why a signal fired, as the channel reports it. */
-export function abortFailure(signal: AbortSignal): AppChannelError {
+export function abortFailure(signal: CallSignal): AppChannelError {
   const timedOut = (signal.reason as Error | undefined)?.name === 'TimeoutError';
   return timedOut
     ? new AppChannelError('timeout', 'the app did not answer in time')
@@ -183,7 +184,7 @@ class Semaphore {
     this.free = size;
   }
 
-  acquire(signal?: AbortSignal): Promise<void> {
+  acquire(signal?: CallSignal): Promise<void> {
     if (this.free > 0) {
       this.free--;
       return Promise.resolve();

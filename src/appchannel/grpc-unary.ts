@@ -6,6 +6,7 @@ import { encodeFrame, FrameDecoder } from '../api/grpc/framing.js';
 import { abortFailure, AppChannelError, connectFailure, type HeaderPairs } from './channel.js';
 import { appGrpcStatus, decodeGrpcMessage } from './grpc-status-code.js';
 import { cutAndRetire, type SessionSource } from './h2-session.js';
+import type { CallSignal } from '../util/call-signal.js';
 
 export interface UnaryCall {
   /** full method path, e.g. /dapr.proto.runtime.v1.AppCallback/OnTopicEvent */
@@ -14,7 +15,7 @@ export interface UnaryCall {
   readonly message: Uint8Array;
   /** sent as metadata (lower-case names); the caller sets the app token here */
   readonly metadata: HeaderPairs;
-  readonly signal?: AbortSignal;
+  readonly signal?: CallSignal;
   readonly timeoutMs?: number;
 }
 

@@ -21,6 +21,7 @@ import {
   type ComponentContext,
   type ComponentSpec,
 } from './types.js';
+import { toAbortSignal } from '../util/call-signal.js';
 
 const FIELDS = ['url', 'MTLSRootCA', 'MTLSClientCert', 'MTLSClientKey', 'MTLSRenegotiation', 'securityToken', 'securityTokenHeader', 'responseTimeout', 'maxResponseBodySize', 'errorIfNot2XX'];
 export const HTTP_OPERATIONS = ['create', 'get', 'head', 'post', 'put', 'patch', 'delete', 'options', 'trace'] as const;
@@ -151,7 +152,7 @@ export async function createHttpBinding(spec: ComponentSpec, ctx: ComponentConte
     } catch (err) {
       throw new Error(`${method} ${showUrl(url)}: ${(err as Error).message}`);
     }
-    const signals = [req.signal, s.responseTimeoutMs > 0 ? AbortSignal.timeout(s.responseTimeoutMs) : undefined].filter((x): x is AbortSignal => x !== undefined);
+    const signals = [req.signal && toAbortSignal(req.signal), s.responseTimeoutMs > 0 ? AbortSignal.timeout(s.responseTimeoutMs) : undefined].filter((x): x is AbortSignal => x !== undefined);
     const res = await httpCall(
       { method, url, headers, body: hasBody ? req.data : undefined, sensitive, signal: signals.length ? AbortSignal.any(signals) : undefined },
       agents,

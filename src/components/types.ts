@@ -1,6 +1,7 @@
 // Contracts between the runtime and component implementations. Components never import the
 // API layer; they only see these shapes. Values are raw bytes end to end: the adapters decide
 // how bytes map to HTTP bodies and gRPC fields, the store keeps them byte-for-byte.
+import type { CallSignal } from '../util/call-signal.js';
 
 /** A component definition as parsed from Dapr's YAML (`kind: Component`). */
 export interface ComponentSpec {
@@ -198,7 +199,7 @@ export interface BindingInvokeRequest {
   readonly data: Uint8Array;
   readonly metadata: Readonly<Record<string, string>>;
   /** fires when the caller went away or its deadline passed */
-  readonly signal?: AbortSignal;
+  readonly signal?: CallSignal;
 }
 
 export interface BindingInvokeResponse {

@@ -11,6 +11,7 @@ import {
 import { BindingInvokeError } from '../components/types.js';
 import { DaprError } from '../errors/table.js';
 import type { CoreContext } from './context.js';
+import type { CallSignal } from '../util/call-signal.js';
 
 /**
  * ERR_INVOKE_OUTPUT_BINDING, with the metadata of the component's answer when it gave one
@@ -26,7 +27,7 @@ export class OutputBindingError extends DaprError {
 export async function invokeBinding(
   ctx: CoreContext,
   req: InvokeBindingRequest,
-  signal?: AbortSignal,
+  signal?: CallSignal,
 ): Promise<InvokeBindingResponse | undefined> {
   const { name, operation } = req;
   if (operation === '') throw new OutputBindingError(name, 'operation field is missing from request');

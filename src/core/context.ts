@@ -7,6 +7,7 @@ import type { Binding, PubSub, SecretStore, StateStore } from '../components/typ
 import type { AppChannel, AppRequest, AppResponse, StreamedAppResponse } from '../appchannel/channel.js';
 import type { ClientHttp2Stream, OutgoingHttpHeaders } from 'node:http2';
 import type { StreamSubscriber } from '../pubsub/manager.js';
+import type { CallSignal } from '../util/call-signal.js';
 
 export interface ComponentInfo {
   readonly name: string;
@@ -94,7 +95,7 @@ export interface RemoteInvocation {
    * flow (CallLocalStream) */
   invokeStreaming?(target: string, req: AppRequest): Promise<AppResponse | StreamedAppResponse>;
   /** a raw gRPC stream through `target`'s sidecar to its gRPC app (transparent proxying) */
-  openStream(target: string, headers: OutgoingHttpHeaders, signal?: AbortSignal): Promise<ClientHttp2Stream>;
+  openStream(target: string, headers: OutgoingHttpHeaders, signal?: CallSignal): Promise<ClientHttp2Stream>;
 }
 
 export interface CoreContext {

@@ -8,6 +8,7 @@ import { DaprError } from '../errors/table.js';
 import { AppChannelError, type AppChannel, type AppRequest, type AppResponse, type HeaderPairs, type StreamedAppResponse } from '../appchannel/channel.js';
 import type { CoreContext } from './context.js';
 import { invokeExternal, isUrlTarget, namedEndpoint } from './invoke-external.js';
+import type { CallSignal } from '../util/call-signal.js';
 
 export interface InvokeCall {
   readonly appId: string;
@@ -19,7 +20,7 @@ export interface InvokeCall {
   /** what the caller sent, the API token already removed; filtered here */
   readonly headers: HeaderPairs;
   readonly body: Uint8Array;
-  readonly signal?: AbortSignal;
+  readonly signal?: CallSignal;
   readonly timeoutMs?: number;
 }
 

@@ -21,6 +21,7 @@ import {
 } from '../gen/dapr/proto/internals/v1/service_invocation_pb.js';
 import { callerOf, incomingCall, responseOf } from './internal-call.js';
 import { checkLaterRequest, checkLeadingRequest, declaredLength, LengthCheck, piecesOf, SeqCheck, SeqCounter, StreamFramingError } from './stream-chunks.js';
+import type { CallSignal } from '../util/call-signal.js';
 
 type Send = (msg: InternalInvokeResponseStream) => Promise<void>;
 
@@ -79,7 +80,7 @@ export async function serveCallLocalStream(ctx: CoreContext, reqs: AsyncIterable
 /** The body's bytes, message by message, checked: sequence, no second head, the declared
  * length; a call cancelled mid-body is an error, not a short body. `taken`: the messages
  * already read (the leading one first), `rest`: the ones to come (none when the stream ended). */
-async function* payloads(taken: InternalInvokeRequestStream[], rest: AsyncIterator<InternalInvokeRequestStream> | undefined, signal: AbortSignal, declared: number | undefined): AsyncGenerator<Uint8Array> {
+async function* payloads(taken: InternalInvokeRequestStream[], rest: AsyncIterator<InternalInvokeRequestStream> | undefined, signal: CallSignal, declared: number | undefined): AsyncGenerator<Uint8Array> {
   const seq = new SeqCheck();
   const length = new LengthCheck(declared);
   const accept = (msg: InternalInvokeRequestStream, leading: boolean): Uint8Array | undefined => {

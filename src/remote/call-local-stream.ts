@@ -16,6 +16,7 @@ import {
 import { aborted, connectionError, RemoteConnectionError, statusError } from './errors.js';
 import type { BodyRecord } from './replay-body.js';
 import { checkLaterResponse, checkLeadingResponse, declaredLength, LengthCheck, piecesOf, SeqCheck, SeqCounter } from './stream-chunks.js';
+import type { CallSignal } from '../util/call-signal.js';
 
 export const CALL_LOCAL_STREAM_PATH = '/dapr.proto.internals.v1.ServiceInvocation/CallLocalStream';
 
@@ -31,7 +32,7 @@ export interface StreamedAnswer {
 
 export interface StreamCallOptions {
   readonly maxMessageBytes: number;
-  readonly signal?: AbortSignal;
+  readonly signal?: CallSignal;
   /** remembers the body as it is sent, until the answer begins (a replay after a refusal) */
   readonly record?: BodyRecord;
   /** false: the answer's declared length need not match its body (a HEAD request) */

@@ -15,6 +15,7 @@ import { h2Connect } from '../appchannel/h2-connect.js';
 import type { Readable } from 'node:stream';
 import { CALL_LOCAL_STREAM_PATH, callLocalStream, type StreamCallOptions, type StreamedAnswer } from './call-local-stream.js';
 import { aborted, connectionError, RemoteConnectionError, statusError } from './errors.js';
+import type { CallSignal } from '../util/call-signal.js';
 
 export { aborted, connectionError, RemoteConnectionError, RemoteStatusError, statusError, type RemoteFailure } from './errors.js';
 
@@ -66,7 +67,7 @@ export class InternalClient {
   }
 
   /** Unary CallLocal. */
-  callLocal(addr: ResolvedAddress, target: InvokeTarget, req: InternalInvokeRequest, signal?: AbortSignal, timeoutMs?: number): Promise<InternalInvokeResponse> {
+  callLocal(addr: ResolvedAddress, target: InvokeTarget, req: InternalInvokeRequest, signal?: CallSignal, timeoutMs?: number): Promise<InternalInvokeResponse> {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(aborted(signal));
       const headers: http2.OutgoingHttpHeaders = { ':method': 'POST', ':path': CALL_LOCAL_PATH, 'content-type': 'application/grpc', te: 'trailers' };

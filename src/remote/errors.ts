@@ -6,6 +6,7 @@ import { fromBinary } from '@bufbuild/protobuf';
 import { anyUnpack } from '@bufbuild/protobuf/wkt';
 import { StatusSchema } from '../gen/google/rpc/status_pb.js';
 import { ErrorInfoSchema } from '../gen/google/rpc/error_details_pb.js';
+import type { CallSignal } from '../util/call-signal.js';
 
 export type RemoteFailure = 'unreachable' | 'identity' | 'failed' | 'cancelled' | 'timeout';
 
@@ -26,7 +27,7 @@ export class RemoteStatusError extends Error {
 }
 
 /** Why a signal fired, as the caller is told. */
-export function aborted(signal: AbortSignal): RemoteConnectionError {
+export function aborted(signal: CallSignal): RemoteConnectionError {
   const timedOut = (signal.reason as Error | undefined)?.name === 'TimeoutError';
   return timedOut
     ? new RemoteConnectionError('timeout', 'the remote app did not answer in time')

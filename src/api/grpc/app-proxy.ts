@@ -12,6 +12,7 @@ import type { Fallback } from './server.js';
 import { relayRequest } from './request-relay.js';
 import { parseGrpcTimeout } from './timeout.js';
 import { GrpcStatusError, toGrpcTrailers } from './status.js';
+import { Cancellation, type CallSignal } from '../../util/call-signal.js';
 
 // HTTP/2 forbids connection-specific fields; the app's own pseudo-headers are rebuilt.
 const NOT_RELAYED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'host']);
@@ -66,7 +67,7 @@ function outgoing(path: string, pairs: ReadonlyArray<readonly [string, string]>)
   return out;
 }
 
-type Upstream = Promise<{ open: (signal: AbortSignal) => Promise<ClientHttp2Stream> }>;
+type Upstream = Promise<{ open: (signal: CallSignal) => Promise<ClientHttp2Stream> }>;
 
 async function toOwnApp(ctx: CoreContext, headers: IncomingHttpHeaders, path: string, target: string, caller: Caller): Upstream {
   const channel = ctx.invocation.channel();
@@ -102,10 +103,10 @@ async function relay(stream: ServerHttp2Stream, pending: Upstream, target: strin
   const { open } = await pending;
   // Cancels a pending open only: once open, the caller's close cancels the upstream stream
   // itself (aborting a signal on every finished call would cost a DOMException each).
-  const cancel = new AbortController();
+  const cancel = new Cancellation();
   const onEarlyClose = (): void => cancel.abort();
   stream.once('close', onEarlyClose);
-  const upstream = (upstreamOf = await open(cancel.signal));
+  const upstream = (upstreamOf = await open(cancel));
   stream.removeListener('close', onEarlyClose);
   if (stream.destroyed || stream.closed) return void upstream.close(http2.constants.NGHTTP2_CANCEL);
 

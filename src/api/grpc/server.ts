@@ -10,11 +10,12 @@ import { encodeFrame, FrameDecoder } from './framing.js';
 import { GrpcStatusError, toGrpcTrailers, type GrpcTrailers } from './status.js';
 import { parseGrpcTimeout } from './timeout.js';
 import { SERVER_MAX_CONCURRENT_STREAMS } from '../../appchannel/h2-connect.js';
+import { Cancellation, type CallSignal } from '../../util/call-signal.js';
 
 export interface CallContext {
   /** incoming metadata (HTTP/2 headers), with the API token already removed */
   readonly metadata: IncomingHttpHeaders;
-  readonly signal: AbortSignal;
+  readonly signal: CallSignal;
   readonly peer: string;
   /** full method path, e.g. /dapr.proto.runtime.v1.Dapr/GetState */
   readonly path: string;
@@ -213,8 +214,8 @@ export class GrpcServer {
     finish: (t: GrpcTrailers, how: Ending) => void,
   ): Promise<void> {
     // The call's signal is made only if a handler asks for it (the invocation paths do, state
-    // and most others never): an AbortSignal costs a few µs per call to build and collect.
-    let abort: AbortController | undefined;
+    // and most others never).
+    let abort: Cancellation | undefined;
     let cancelled = false;
     const cancel = (): void => {
       cancelled = true;
@@ -248,12 +249,12 @@ export class GrpcServer {
 
     const ctx: CallContext = {
       metadata: headers, peer, path, peerIdentity: stream.session && this.opts.identify?.(stream.session),
-      get signal(): AbortSignal {
+      get signal(): CallSignal {
         if (!abort) {
-          abort = new AbortController();
+          abort = new Cancellation();
           if (cancelled) abort.abort();
         }
-        return abort.signal;
+        return abort;
       },
     };
     const { method } = route;

@@ -7,6 +7,7 @@ import { API_TOKEN_HEADER, AUTHORIZATION_HEADER } from '../../security/api-token
 import type { Readable } from 'node:stream';
 import { isAppIdBasic } from './app-id-basic.js';
 import type { HttpRequest } from './types.js';
+import { Cancellation, type CallSignal } from '../../util/call-signal.js';
 
 export interface RawScan {
   readonly token: string | undefined;
@@ -55,20 +56,20 @@ export class ApiRequest implements HttpRequest {
     readonly bodyStream?: Readable,
   ) {}
 
-  private aborter: AbortController | undefined;
+  private cancellation: Cancellation | undefined;
 
   /** Made on first use only (most handlers never ask): aborted when the response closes
    * before it finished — the caller hung up or its connection broke. */
-  get signal(): AbortSignal {
-    if (!this.aborter) {
-      const ac = (this.aborter = new AbortController());
+  get signal(): CallSignal {
+    if (!this.cancellation) {
+      const c = (this.cancellation = new Cancellation());
       const res = this.res;
       if (res && !res.writableFinished) {
-        if (this.req.socket.destroyed) ac.abort();
-        else res.once('close', () => res.writableFinished || ac.abort());
+        if (this.req.socket.destroyed) c.abort();
+        else res.once('close', () => res.writableFinished || c.abort());
       }
     }
-    return this.aborter.signal;
+    return this.cancellation;
   }
 
   get headers(): IncomingHttpHeaders {

@@ -2,6 +2,7 @@
 // the universal handler wrapper passes to and from route handlers.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
+import type { CallSignal } from '../../util/call-signal.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'HEAD' | 'OPTIONS' | 'TRACE';
 
@@ -19,7 +20,7 @@ export interface HttpRequest {
   readonly rawHeaders: readonly string[];
   /** aborted when the caller goes away (its connection closes) before the answer was sent,
    * so work done on its behalf (a call to the app) can stop */
-  readonly signal?: AbortSignal;
+  readonly signal?: CallSignal;
   /** routes with `streamBody` only: the body as it arrives (limited to --max-body-size; an
    * error on it is the reason to answer with), instead of `body`; undefined when none was sent */
   readonly bodyStream?: Readable;

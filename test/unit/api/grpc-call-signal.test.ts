@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { GrpcServer, type CallContext } from '../../../src/api/grpc/server.js';
 import { encodeFrame } from '../../../src/api/grpc/framing.js';
+import type { CallSignal } from '../../../src/util/call-signal.js';
 import { InvokeRequestSchema, InvokeResponseSchema, type InvokeRequest } from '../../../src/gen/dapr/proto/common/v1/common_pb.js';
 import { AppCallback } from '../../../src/gen/dapr/proto/runtime/v1/appcallback_pb.js';
 
@@ -83,7 +84,7 @@ describe('gRPC call signal', () => {
   });
 
   test('the deadline passing aborts it; a completed call never is', async () => {
-    const signals: AbortSignal[] = [];
+    const signals: CallSignal[] = [];
     const app = await serve(async (req, c) => {
       if (req.method === 'slow') await sleep(200);
       signals.push(c.signal);
