@@ -92,11 +92,12 @@ export function withLimits(inner: AppChannel, limits: ChannelLimits): AppChannel
   const open = inner.openStream?.bind(inner);
   const unary = inner.unary?.bind(inner);
   const streaming = inner.invokeStreaming?.bind(inner);
-  // Runs on every call: no timer and no combined signal unless a timeout applies.
-  const signalFor = (req: AppRequest): CallSignal | undefined => {
+  // Runs on every call: no timer, no combined signal and no copy of the request unless a
+  // timeout applies.
+  const withTimeout = (req: AppRequest): AppRequest => {
     const ms = shortest(limits.timeoutMs, req.timeoutMs);
-    if (ms === undefined) return req.signal;
-    return req.signal ? AbortSignal.any([toAbortSignal(req.signal), AbortSignal.timeout(ms)]) : AbortSignal.timeout(ms);
+    if (ms === undefined) return req;
+    return { ...req, signal: req.signal ? AbortSignal.any([toAbortSignal(req.signal), AbortSignal.timeout(ms)]) : AbortSignal.timeout(ms) };
   };
   return {
     protocol: inner.protocol,
@@ -126,29 +127,33 @@ export function withLimits(inner: AppChannel, limits: ChannelLimits): AppChannel
     }),
     // A streamed answer holds its slot (and stays under the call timeout) until its body
     // closes: finished, failed, or destroyed because the caller went away.
-    invokeStreaming: streaming && (async (req) => {
-      const signal = signalFor(req);
-      if (!gate) return streaming({ ...req, signal });
-      await gate.acquire(signal);
-      try {
-        const res = await streaming({ ...req, signal });
-        if (isStreamed(res)) res.body.once('close', () => gate.release());
-        else gate.release();
-        return res;
-      } catch (err) {
-        gate.release();
-        throw err;
-      }
+    invokeStreaming: streaming && ((req) => {
+      const call = withTimeout(req);
+      if (!gate) return streaming(call);
+      return (async () => {
+        await gate.acquire(call.signal);
+        try {
+          const res = await streaming(call);
+          if (isStreamed(res)) res.body.once('close', () => gate.release());
+          else gate.release();
+          return res;
+        } catch (err) {
+          gate.release();
+          throw err;
+        }
+      })();
     }),
-    async invoke(req) {
-      const signal = signalFor(req);
-      if (!gate) return inner.invoke({ ...req, signal });
-      await gate.acquire(signal);
-      try {
-        return await inner.invoke({ ...req, signal });
-      } finally {
-        gate.release();
-      }
+    invoke(req) {
+      const call = withTimeout(req);
+      if (!gate) return inner.invoke(call);
+      return (async () => {
+        await gate.acquire(call.signal);
+        try {
+          return await inner.invoke(call);
+        } finally {
+          gate.release();
+        }
+      })();
     },
   };
 }

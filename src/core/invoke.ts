@@ -103,14 +103,15 @@ export async function invokeLocalStreamed(ctx: CoreContext, call: InvokeCall, bo
   const channel = readyChannel(ctx, call);
   if (!channel.invokeStreaming) return invokeLocal(ctx, body ? { ...call, body: await readAll(body.stream) } : call, caller);
   try {
-    return await channel.invokeStreaming({ ...appRequest(ctx, call, caller), bodyStream: body?.stream, bodyLength: body?.length });
+    return await channel.invokeStreaming(appRequest(ctx, call, caller, body));
   } catch (err) {
     throw channelFailure(err, call.appId);
   }
 }
 
-/** The call as the own app receives it: this sidecar's identity headers and app token set. */
-function appRequest(ctx: CoreContext, call: InvokeCall, caller: Caller): AppRequest {
+/** The call as the own app receives it: this sidecar's identity headers and app token set;
+ * `body` for invokeStreaming. */
+function appRequest(ctx: CoreContext, call: InvokeCall, caller: Caller, body?: BodyStream): AppRequest {
   return {
     verb: call.verb,
     method: call.method,
@@ -119,6 +120,8 @@ function appRequest(ctx: CoreContext, call: InvokeCall, caller: Caller): AppRequ
     body: call.body,
     signal: call.signal,
     timeoutMs: call.timeoutMs,
+    bodyStream: body?.stream,
+    bodyLength: body?.length,
   };
 }
 
