@@ -169,8 +169,10 @@ function request(agent: http.Agent, o: HttpChannelOptions, hostHeader: string, r
   for (const [k, v] of req.headers) headers.push(k, v);
   headers.push('host', hostHeader);
   if (req.bodyStream) {
-    // Without a declared length a streamed body goes chunked.
-    if (req.bodyLength !== undefined) headers.push('content-length', String(req.bodyLength));
+    // Without a declared length a streamed body goes chunked, said explicitly: node chunks
+    // by default only for verbs that usually carry a body, and would write a GET's or a
+    // DELETE's body bytes unframed — read by the app as the next request on the connection.
+    headers.push(...(req.bodyLength !== undefined ? ['content-length', String(req.bodyLength)] : ['transfer-encoding', 'chunked']));
   } else if (req.body.length || !BODILESS.has(req.verb)) {
     // A bodiless GET stays bodiless on the wire; anything else states its length.
     headers.push('content-length', String(req.body.length));

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { AnySchema } from '@bufbuild/protobuf/wkt';
-import { freePorts, minimalEnv, runCli, startSidecar, stopAll, tempDir, type Sidecar } from '../helpers/sidecar.js';
+import { freePorts, minimalEnv, runCli, sleep, startSidecar, stopAll, tcpRaw, tempDir, type Sidecar } from '../helpers/sidecar.js';
 import { headerValues, request, startHttpApp, type RecordingApp, type Seen } from '../helpers/apps.js';
 import { DAPR_SERVICE, grpcRaw, GrpcStatus } from '../helpers/grpc.js';
 import { InvokeServiceRequestSchema } from '../../src/gen/dapr/proto/runtime/v1/invoke_pb.js';
@@ -121,6 +121,19 @@ describe('HTTP API → remote app', () => {
     const qualified = await request(alpha.httpPort, 'GET', '/v1.0/invoke/beta.default/method/ns', auth(TOK_A));
     assert.equal(qualified.status, 200);
     assert.equal(lastB().url, '/ns');
+  });
+
+  test("a chunked GET body reaches the remote app as the body, not as a request carrying forged identities", async () => {
+    const n = calls(appB).length;
+    const inner = 'GET /smuggled HTTP/1.1\r\nHost: x\r\ndapr-caller-app-id: forged\r\n\r\n';
+    const raw = await tcpRaw(alpha.httpPort, `GET /v1.0/invoke/beta/method/first HTTP/1.1\r\nHost: x\r\ndapr-api-token: ${TOK_A}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n` +
+      `${inner.length.toString(16)}\r\n${inner}\r\n0\r\n\r\n`);
+    assert.match(raw, /^HTTP\/1\.1 200 /);
+    await sleep(200);
+    const got = calls(appB).slice(n);
+    assert.deepEqual(got.map((s) => [s.method, s.url]), [['GET', '/first']]);
+    assert.equal(got[0]!.body.toString(), inner);
+    assert.deepEqual(headerValues(got[0]!.rawHeaders, 'dapr-caller-app-id'), ['alpha']);
   });
 
   test('without the caller sidecar\'s API token nothing leaves it', async () => {
