@@ -88,6 +88,11 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
   });
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
+    // A pipelined request waits until the answers before it on its connection are written
+    // (node hands its response the socket then): one request at a time per connection, as
+    // Go's server serves them. Otherwise a client that pipelines requests and never reads
+    // makes the sidecar hold every answer in memory at once.
+    if (!res.socket) return void res.once('socket', () => handle(req, res));
     const started = performance.now();
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
