@@ -76,6 +76,23 @@ describe('a deadline that passes after the answer began', () => {
   });
 });
 
+describe('a deadline that passed before the call arrived', () => {
+  for (const deadline of ['0S', '0n', '0m']) {
+    test(`grpc-timeout ${deadline}: DEADLINE_EXCEEDED at once, with no part of an answer, and nothing reaches the app`, async () => {
+      const n = app.seen.length;
+      const big = await grpcRaw({ port: sc.grpcPort, path: `${DAPR_SERVICE}/GetState`, metadata: { ...H, 'grpc-timeout': deadline }, raw: message(GetStateRequestSchema, { storeName: 'statestore', key: 'big' }) });
+      assert.equal(big.code, GrpcStatus.DEADLINE_EXCEEDED, `${big.code} ${big.message}`);
+      assert.equal(big.message, 'context deadline exceeded');
+      assert.equal(big.messages.length, 0);
+      const invoke = message(InvokeServiceRequestSchema, { id: 'deadlines', message: { method: 'late', httpExtension: { verb: HTTPExtension_Verb.GET } } });
+      const inv = await grpcRaw({ port: sc.grpcPort, path: `${DAPR_SERVICE}/InvokeService`, metadata: { ...H, 'grpc-timeout': deadline }, raw: invoke });
+      assert.equal(inv.code, GrpcStatus.DEADLINE_EXCEEDED);
+      assert.equal(app.seen.length, n);
+      await stillServing();
+    });
+  }
+});
+
 describe('deadlines longer than a timer can hold', () => {
   const invoke = message(InvokeServiceRequestSchema, { id: 'deadlines', message: { method: 'far', httpExtension: { verb: HTTPExtension_Verb.GET } } });
   for (const deadline of ['3000000S', '99999999S', '99999999H']) {

@@ -213,6 +213,10 @@ export class GrpcServer {
     route: Required<Route>,
     finish: (t: GrpcTrailers, how: Ending) => void,
   ): Promise<void> {
+    const timeoutMs = parseGrpcTimeout(headers['grpc-timeout']);
+    // A deadline of zero has passed on arrival: the handler would only start work nobody
+    // waits for, and could begin an answer that the deadline then cuts off mid-message.
+    if (timeoutMs === 0) return finish(toGrpcTrailers(deadlineExceeded()), 'trailers-only');
     // The call's signal is made only if a handler asks for it (the invocation paths do, state
     // and most others never).
     let abort: Cancellation | undefined;
@@ -230,12 +234,11 @@ export class GrpcServer {
       clearTimeout(timer);
       finish(t, how);
     };
-    const timeoutMs = parseGrpcTimeout(headers['grpc-timeout']);
     const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
       // Once the answer has begun, its trailers can only follow the end of its data — which a
       // caller past its own deadline may never read (node would throw on trailers sent early,
       // outside any handler). So the stream is reset instead, as grpc-java's server does.
-      end(toGrpcTrailers(new GrpcStatusError(GrpcCode.DEADLINE_EXCEEDED, 'context deadline exceeded')), headersSent ? 'reset' : 'trailers-only');
+      end(toGrpcTrailers(deadlineExceeded()), headersSent ? 'reset' : 'trailers-only');
       cancel();
     }, timeoutMs);
     stream.on('close', () => {
@@ -313,6 +316,8 @@ export class GrpcServer {
     }
   }
 }
+
+const deadlineExceeded = (): GrpcStatusError => new GrpcStatusError(GrpcCode.DEADLINE_EXCEEDED, 'context deadline exceeded');
 
 function decode(schema: DescMessage, bytes: Uint8Array): unknown {
   try {
