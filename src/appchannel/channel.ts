@@ -31,6 +31,30 @@ export interface AppRequest {
   readonly bodyLength?: number;
 }
 
+// What node refuses in a request target (a space, a control character, anything past
+// U+00FF), and DEL, which Go refuses.
+const ODD_IN_TARGET = /[^\x21-\x7e\x80-\xff]/;
+const ODD_CHARS = /[^\x21-\x7e\x80-\xff]/gu;
+const CONTROL = /[\x00-\x1f\x7f]/;
+
+/**
+ * The request target (`/method?query`) for an HTTP app. A method from gRPC InvokeService is
+ * free text: control characters in it are refused, as Go's url.Parse refuses them when daprd
+ * builds the app's URL, and other characters a target cannot carry are percent-encoded as
+ * UTF-8, as Go's EscapedPath writes them. U+0080–U+00FF stay as they are: from the HTTP API
+ * they are the caller's own bytes, relayed byte for byte.
+ */
+export function requestTarget(req: Pick<AppRequest, 'method' | 'query'>): string {
+  const target = '/' + req.method + (req.query ? '?' + req.query : '');
+  if (!ODD_IN_TARGET.test(target)) return target;
+  if (CONTROL.test(target)) throw new AppChannelError('failed', 'net/url: invalid control character in URL');
+  try {
+    return target.replace(ODD_CHARS, (c) => encodeURIComponent(c));
+  } catch {
+    throw new AppChannelError('failed', 'the method is not valid Unicode'); // a lone surrogate
+  }
+}
+
 export interface AppResponse {
   readonly status: number;
   readonly headers: HeaderPairs;

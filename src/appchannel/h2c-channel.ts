@@ -5,7 +5,7 @@
 // the HTTP/1.1 channel does; HTTP/2 flow control carries the backpressure.
 import http2 from 'node:http2';
 import { pipeline, type Transform } from 'node:stream';
-import { abortFailure, AppChannelError, connectFailure, limitedAnswer, STREAM_ABOVE_BYTES, type AppChannel, type AppRequest, type AppResponse, type StreamedAppResponse } from './channel.js';
+import { abortFailure, AppChannelError, connectFailure, limitedAnswer, requestTarget, STREAM_ABOVE_BYTES, type AppChannel, type AppRequest, type AppResponse, type StreamedAppResponse } from './channel.js';
 import { responseHeaders } from './http-channel.js';
 import { cutAndRetire, sessionSource, type SessionSource } from './h2-session.js';
 
@@ -31,8 +31,7 @@ export function createH2cChannel(o: H2cChannelOptions): AppChannel {
 
 /** The request's header pairs as an HTTP/2 header object (repeated names become arrays). */
 export function h2RequestHeaders(req: AppRequest): http2.OutgoingHttpHeaders {
-  const path = '/' + req.method + (req.query ? '?' + req.query : '');
-  const out: http2.OutgoingHttpHeaders = { ':method': req.verb, ':path': path };
+  const out: http2.OutgoingHttpHeaders = { ':method': req.verb, ':path': requestTarget(req) };
   for (const [k, v] of req.headers) {
     const name = k.toLowerCase();
     if (NOT_H2.has(name) || name.startsWith(':')) continue;
@@ -68,6 +67,7 @@ function call(sessions: SessionSource, o: H2cChannelOptions, req: AppRequest): P
       session = sessions.get();
       stream = session.request(h2RequestHeaders(req), { endStream: req.body.length === 0 });
     } catch (err) {
+      if (err instanceof AppChannelError) return reject(err);
       // the code only: Node's message may quote a header value, i.e. the app token
       return reject(new AppChannelError('failed', `the call to the app failed (${(err as NodeJS.ErrnoException).code ?? 'the request could not be made'})`));
     }
@@ -112,6 +112,7 @@ function open(sessions: SessionSource, req: AppRequest, endStream: boolean, sign
     const session = sessions.get();
     return { session, stream: session.request(h2RequestHeaders(req), { endStream, signal }) };
   } catch (err) {
+    if (err instanceof AppChannelError) throw err;
     throw new AppChannelError('failed', `the call to the app failed (${(err as NodeJS.ErrnoException).code ?? 'the request could not be made'})`);
   }
 }

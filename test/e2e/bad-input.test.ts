@@ -226,6 +226,18 @@ describe('odd HTTP requests', () => {
     await stillServing();
   });
 
+  test('CONNECT gets an answer like any unmatched path (401 without the token, 404 with it), never a tunnel', async () => {
+    const connect = (headers: string): Promise<string> => tcpRaw(sc.httpPort, `CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n${headers}\r\n`);
+    assert.match(await connect(''), /^HTTP\/1\.1 401 /);
+    for (const headers of [`dapr-api-token: ${TOKEN}\r\n`, `dapr-api-token: ${TOKEN}\r\ndapr-app-id: bad-input\r\n`]) {
+      const raw = await connect(headers);
+      assert.match(raw, /^HTTP\/1\.1 404 /);
+      assert.equal(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)).errorCode, 'ERR_DIRECT_INVOKE');
+      assert.ok(!raw.includes(TOKEN));
+    }
+    await stillServing();
+  });
+
   test('binary garbage on the HTTP port does not hurt the sidecar', async () => {
     await tcpRaw(sc.httpPort, Buffer.from([0, 1, 2, 3, 255, 254, 13, 10, 13, 10]), 1000);
     await stillServing();

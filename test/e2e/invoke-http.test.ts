@@ -205,6 +205,19 @@ describe('gRPC InvokeService', () => {
     assert.equal(last().method, 'POST', 'no HTTP extension: POST, as daprd');
   });
 
+  test('a method with spaces or non-Latin text reaches the app percent-encoded (as Go writes it); control characters are refused', async () => {
+    app.answer = () => ({ status: 200, body: 'ok' });
+    const client = daprGrpcClient(sc.grpcPort, TOKEN);
+    await client.invokeService({ id: APP_ID, message: { method: 'a b/日本/x%2Fy', httpExtension: { verb: HTTPExtension_Verb.GET, querystring: 'q=a b' } } });
+    assert.equal(last().url, '/a%20b/%E6%97%A5%E6%9C%AC/x%2Fy?q=a%20b');
+    const n = app.seen.length;
+    const e = await grpcError(() => client.invokeService({ id: APP_ID, message: { method: 'a\u0000b', httpExtension: { verb: HTTPExtension_Verb.GET } } }));
+    assert.equal(e.code, Code.Internal);
+    assert.equal(e.info?.reason, 'ERR_DIRECT_INVOKE');
+    assert.equal(e.rawMessage, `failed to invoke, id: ${APP_ID}, err: net/url: invalid control character in URL`);
+    assert.equal(app.seen.length, n);
+  });
+
   test('another app id: INTERNAL ERR_DIRECT_INVOKE', async () => {
     const e = await grpcError(() => daprGrpcClient(sc.grpcPort, TOKEN).invokeService({ id: 'someone-else', message: { method: 'x' } }));
     assert.equal(e.code, Code.Internal);

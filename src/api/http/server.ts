@@ -15,7 +15,8 @@ import { bearerToken, outOfScope, refusalKind, type DenyReason, type Verdict } f
 import type { ApiGate } from '../../security/api-gate.js';
 import { HTTP_UNMATCHED, httpTarget, type CallTarget, type Protocol } from '../../security/api-access.js';
 import { pipeline } from 'node:stream';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
+import type { Socket } from 'node:net';
 import { readBody, tooLarge } from './body.js';
 import { limitedBody, STREAM_ABOVE_BYTES } from './body-stream.js';
 import { ApiRequest, scanRawHeaders, stripToken, type RawScan } from './incoming.js';
@@ -72,6 +73,15 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
   const wantsContinue = new WeakSet<IncomingMessage>();
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     wantsContinue.add(req);
+    handle(req, res);
+  });
+  // CONNECT (a tunnel request) is no API call, but gets an answer like any path no route
+  // matches — 401 without the token — rather than node's silent close; never a tunnel.
+  server.on('connect', (req: IncomingMessage, socket: Duplex) => {
+    const res = new http.ServerResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket as Socket);
+    res.once('finish', () => socket.end());
     handle(req, res);
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
@@ -143,7 +153,7 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
     if (!route) {
       // daprd sends every unmatched path or method to service invocation: with a dapr-app-id
       // header that invokes the app; without one it answers 404 ERR_DIRECT_INVOKE.
-      if (opts.fallback?.matches(req.rawHeaders)) return proceed(req, res, method, url, qi, null, opts.fallback.def, scan, started);
+      if (method !== 'CONNECT' && opts.fallback?.matches(req.rawHeaders)) return proceed(req, res, method, url, qi, null, opts.fallback.def, scan, started);
       req.resume();
       return send(res, toHttp(NO_APP_ID), route, method, started);
     }
