@@ -3,6 +3,8 @@
 // U+2028 and U+2029 escaped. To round-trip byte-for-byte as daprd does, we encode the same
 // way. Numbers follow the same shortest round-trip rules in Go and JavaScript. Pure.
 
+import { goJsonSyntaxError } from './go-json-syntax.js';
+
 const ESCAPES: Record<string, string> = { '<': '\\u003c', '>': '\\u003e', '&': '\\u0026', '\u2028': '\\u2028', '\u2029': '\\u2029' };
 
 function goString(s: string): string {
@@ -77,9 +79,16 @@ export const GO_JSON_MAX_DEPTH = 10_000;
  * malformed-input error, as daprd does.
  */
 export function goJsonParse(text: string): unknown {
-  const tooDeep = firstTooDeep(text, GO_JSON_MAX_DEPTH);
-  if (tooDeep !== undefined) throw new SyntaxError(`invalid character '${tooDeep}' exceeded max depth`);
-  return JSON.parse(text);
+  if (firstTooDeep(text, GO_JSON_MAX_DEPTH) === undefined) {
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      // the error path only: worded as Go's decoder words it (V8's as a last resort)
+      throw new SyntaxError(goJsonSyntaxError(text, GO_JSON_MAX_DEPTH) ?? (err as Error).message);
+    }
+  }
+  // too deep — or a syntax error before the bracket that is: whichever Go meets first
+  throw new SyntaxError(goJsonSyntaxError(text, GO_JSON_MAX_DEPTH) ?? 'exceeded max depth');
 }
 
 /**
