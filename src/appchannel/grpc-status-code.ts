@@ -30,3 +30,12 @@ export function decodeGrpcMessage(raw: string): string {
     return raw;
   }
 }
+
+/** The gRPC spec's "HTTP to gRPC status code mapping"; any other non-200 status is UNKNOWN. */
+const HTTP_TO_GRPC: Readonly<Record<number, number>> = { 400: 13, 401: 16, 403: 7, 404: 12, 429: 14, 502: 14, 503: 14, 504: 14 };
+
+/** A gRPC app's answer with an HTTP status other than 200, as grpc-go's client reports it to
+ * daprd (404 → UNIMPLEMENTED, …). */
+export function nonGrpcAnswer(httpStatus: number | string): AppGrpcStatus {
+  return { code: HTTP_TO_GRPC[Number(httpStatus)] ?? UNKNOWN, message: `unexpected HTTP status code received from server: ${httpStatus}` };
+}

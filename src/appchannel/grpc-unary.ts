@@ -4,7 +4,7 @@
 import http2 from 'node:http2';
 import { encodeFrame, FrameDecoder } from '../api/grpc/framing.js';
 import { abortFailure, AppChannelError, connectFailure, type HeaderPairs } from './channel.js';
-import { appGrpcStatus, decodeGrpcMessage } from './grpc-status-code.js';
+import { appGrpcStatus, decodeGrpcMessage, nonGrpcAnswer } from './grpc-status-code.js';
 import { cutAndRetire, type SessionSource } from './h2-session.js';
 import type { CallSignal } from '../util/call-signal.js';
 
@@ -29,9 +29,6 @@ export interface UnaryResult {
 
 // Metadata names the channel sets itself or HTTP/2 forbids.
 const RESERVED = new Set(['connection', 'keep-alive', 'te', 'transfer-encoding', 'upgrade', 'proxy-connection', 'host', 'content-type', 'content-length', 'grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding']);
-
-/** The gRPC spec's "HTTP to gRPC status code mapping"; any other non-200 status is UNKNOWN (2). */
-const HTTP_TO_GRPC: Record<number, number> = { 400: 13, 401: 16, 403: 7, 404: 12, 429: 14, 502: 14, 503: 14, 504: 14 };
 
 export function grpcUnary(sessions: SessionSource, maxResponseBytes: number, call: UnaryCall): Promise<UnaryResult> {
   return new Promise((resolve, reject) => {
@@ -95,8 +92,10 @@ export function grpcUnary(sessions: SessionSource, maxResponseBytes: number, cal
         // A non-200 answer without grpc-status (a server that does not know the method, such
         // as connect-node's 404) gets the gRPC spec's code for its HTTP status, as grpc-go
         // gives it daprd: 404 is UNIMPLEMENTED, so callbacks fall back as they do there.
-        const mapped = httpStatus !== undefined && httpStatus !== 200 ? HTTP_TO_GRPC[httpStatus] ?? 2 : undefined;
-        if (mapped !== undefined) return resolve({ code: mapped, statusMessage: `unexpected HTTP status code received from server: ${httpStatus}` });
+        if (httpStatus !== undefined && httpStatus !== 200) {
+          const { code, message } = nonGrpcAnswer(httpStatus);
+          return resolve({ code, statusMessage: message });
+        }
         return reject(new AppChannelError('failed', 'the app ended the call without a gRPC status'));
       }
       const { code, message } = appGrpcStatus(status, statusMessage);

@@ -15,6 +15,7 @@ import { anyUnpack } from '@bufbuild/protobuf/wkt';
 import { StatusSchema } from '../gen/google/rpc/status_pb.js';
 import { ErrorInfoSchema } from '../gen/google/rpc/error_details_pb.js';
 import { tokenProvider, type TokenOptions, type TokenProvider } from './token.js';
+import { headerForm } from '../security/token-set.js';
 
 export type { TokenOptions, TokenProvider };
 
@@ -88,7 +89,8 @@ export function createClient(o: ClientOptions = {}): PillionClient {
   const authHeaders = async (): Promise<Record<string, string>> => {
     const t = await token();
     if (!t) return {};
-    return o.bearer ? { authorization: `Bearer ${t}` } : { 'dapr-api-token': t };
+    const wire = headerForm(t); // a token that is not ASCII goes as its UTF-8 bytes
+    return o.bearer ? { authorization: `Bearer ${wire}` } : { 'dapr-api-token': wire };
   };
   const grpcSession = (): http2.ClientHttp2Session => {
     if (session && !session.closed && !session.destroyed) return session;

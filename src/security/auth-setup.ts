@@ -10,7 +10,7 @@ import { createAuditLog, type AuditSink } from './audit.js';
 import type { KeySource } from './jwks-source.js';
 import type { JwtVerifier } from './jwt-verifier.js';
 import { openTokenFile, TokenFileError, type TokenFileSource } from './token-file.js';
-import { createStaticTokenSet, parseTokenLines, type StaticTokenSet } from './token-set.js';
+import { createStaticTokenSet, headerForm, parseTokenLines, type StaticTokenSet } from './token-set.js';
 import { tokenFingerprint } from './fingerprint.js';
 import { readTextFile, watchTextFile, type FileWatch } from './file-watch.js';
 import type { DenyReason } from './api-token.js';
@@ -173,12 +173,16 @@ export async function setupAuth(o: AuthSetupOptions): Promise<AuthSetup> {
         const t = parseTokenLines(next)[0];
         if (t === undefined) return reloadReport('error', `App API token file ${path} holds no token; keeping the token loaded before`);
         appToken = t;
+        appTokenHeader = headerForm(t);
         reloadReport('success', `App API token file ${path} reloaded (fingerprint ${tokenFingerprint(t)})`);
       },
       onError: (err) => reloadReport('error', `App API token file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? err.message}); keeping the token loaded before`),
     });
     closers.push(() => watch.close());
   }
+
+  // as it goes on the wire (a token that is not ASCII as its UTF-8 bytes)
+  let appTokenHeader = appToken === undefined ? undefined : headerForm(appToken);
 
   const audit = createAuditLog(o.audit);
   closers.push(() => audit.close());
@@ -198,7 +202,7 @@ export async function setupAuth(o: AuthSetupOptions): Promise<AuthSetup> {
     grpc: createApiGate(gateCfg, 'grpc'),
     apiAllowed,
     description: statics || jwt ? parts.join('; ') : undefined,
-    appToken: () => appToken,
+    appToken: () => appTokenHeader,
     ready,
     close() {
       for (const c of closers) c();

@@ -25,6 +25,15 @@ export interface StaticTokenSet {
   matches(presented: string): boolean;
 }
 
+const WIDER_THAN_A_BYTE = /[^\x00-\xff]/;
+const NOT_ASCII = /[^\x00-\x7f]/;
+
+/** A token as a header value to send: its UTF-8 bytes, one character per byte, which node
+ * writes as those bytes (it writes header strings as latin-1, and refuses wider characters). */
+export function headerForm(token: string): string {
+  return NOT_ASCII.test(token) ? Buffer.from(token, 'utf8').toString('latin1') : token;
+}
+
 export const EMPTY_TOKEN_SET: StaticTokenSet = Object.freeze({ size: 0, fingerprints: [], matches: () => false });
 
 export function createStaticTokenSet(tokens: readonly string[]): StaticTokenSet {
@@ -45,9 +54,13 @@ export function createStaticTokenSet(tokens: readonly string[]): StaticTokenSet 
     size: n,
     fingerprints: Object.freeze(unique.map(tokenFingerprint)),
     matches(presented: string): boolean {
-      const written = scratch.write(presented);
+      // A header value arrives as node reads it, one character per byte (latin-1): written
+      // back so, it is the bytes the caller sent — which a token's UTF-8 bytes must equal
+      // (daprd compares bytes), also for a token that is not ASCII.
+      const encoding = WIDER_THAN_A_BYTE.test(presented) ? 'utf8' : 'latin1';
+      const written = scratch.write(presented, encoding);
       scratch.fill(0, written);
-      const presentedBytes = Buffer.byteLength(presented);
+      const presentedBytes = encoding === 'latin1' ? presented.length : Buffer.byteLength(presented);
       let ok = 0;
       for (let i = 0; i < n; i++) {
         // A longer input was cut at `size`: it can only match if its length is exactly the token's.

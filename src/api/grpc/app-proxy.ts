@@ -13,6 +13,7 @@ import { relayRequest } from './request-relay.js';
 import { parseGrpcTimeout } from './timeout.js';
 import { GrpcStatusError, toGrpcTrailers } from './status.js';
 import { Cancellation, type CallSignal } from '../../util/call-signal.js';
+import { nonGrpcAnswer } from '../../appchannel/grpc-status-code.js';
 
 // HTTP/2 forbids connection-specific fields; the app's own pseudo-headers are rebuilt.
 const NOT_RELAYED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'host']);
@@ -116,15 +117,27 @@ async function relay(stream: ServerHttp2Stream, pending: Upstream, target: strin
   // the caller's call ends without a grpc-status), and under load HEADERS and DATA arriving in
   // one read reach us as 'data' before 'response'. Until piped, the body waits in the stream.
   upstream.once('response', (h, flags: number) => {
-    const relayed = relayable(h);
     // Already answered (an upstream error failed the call first): respond() again would throw
     // outside any handler and take the whole sidecar down.
     if (stream.destroyed || stream.headersSent) return void upstream.resume();
-    if ((flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0) {
-      stream.respond(relayed, { endStream: true }); // trailers-only answer
-      return void upstream.resume();
+    // Not a gRPC answer (an HTTP error page, a status HTTP/2 cannot relay): the status
+    // grpc-go's client gives daprd for it, never the app's headers as they are.
+    if (h[':status'] !== 200) {
+      const { code, message } = nonGrpcAnswer(String(h[':status']));
+      upstream.close(http2.constants.NGHTTP2_CANCEL);
+      return fail(stream, new GrpcStatusError(code as GrpcCode, message));
     }
-    stream.respond(relayed, { waitForTrailers: true });
+    try {
+      if ((flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0) {
+        stream.respond(relayable(h), { endStream: true }); // trailers-only answer
+        return void upstream.resume();
+      }
+      stream.respond(relayable(h), { waitForTrailers: true });
+    } catch {
+      // a header node will not send on (the app's own data): the call fails, the sidecar stays
+      upstream.close(http2.constants.NGHTTP2_CANCEL);
+      return fail(stream, new DaprError('ERR_DIRECT_INVOKE', `failed to proxy request to app ${target}: the app's answer has headers that cannot be relayed`));
+    }
     upstream.pipe(stream, { end: false });
   });
   upstream.on('trailers', (t) => (trailers = relayable(t)));

@@ -117,12 +117,36 @@ async function call(ctx: CoreContext, req: HttpRequest, target: HttpInvokeTarget
   }
   const body = req.bodyStream && { stream: req.bodyStream, length: Number.isInteger(length) ? length : undefined };
   const res = await invokeMethodStreamed(ctx, { appId: target.appId, method: target.method, verb: req.method, query, headers, body: req.body, signal: req.signal }, body);
+  // Node's parser takes any three digits, and an h2c app's :status is free text.
+  if (!(res.status >= 100 && res.status <= 999)) {
+    if (isStreamed(res)) res.body.destroy();
+    throw new DaprError('ERR_DIRECT_INVOKE', `failed to invoke, id: ${target.appId}, err: the app answered with HTTP status ${res.status}`);
+  }
   return toHttpResponse(res);
+}
+
+// What node sends in a header: a token for the name; tab, visible ASCII and Latin-1 in a value.
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const ODD_IN_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
+/**
+ * A header of the app's answer as Go's server writes it to daprd's caller, or undefined when
+ * it is dropped: an invalid name is dropped, CR and LF in a value become spaces, a value past
+ * Latin-1 (from a gRPC app's content_type, or an h2c app) goes as its UTF-8 bytes, and one
+ * with other control characters is dropped (node cannot send it).
+ */
+export function relayableHeader(name: string, value: string): string | undefined {
+  if (!HEADER_NAME.test(name)) return undefined;
+  if (!ODD_IN_VALUE.test(value)) return value;
+  const v = Buffer.from(value.replace(/[\r\n]/g, ' ').trim(), 'utf8').toString('latin1');
+  return ODD_IN_VALUE.test(v) ? undefined : v;
 }
 
 function toHttpResponse(res: AppResponse | StreamedAppResponse): HttpResponse {
   const headers: Record<string, string | string[]> = {};
-  for (const [k, v] of res.headers) {
+  for (const [k, raw] of res.headers) {
+    const v = relayableHeader(k, raw);
+    if (v === undefined) continue;
     const prev = headers[k];
     headers[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
   }

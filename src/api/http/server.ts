@@ -191,10 +191,24 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
     if (r.stream) return sendStream(res, r, r.stream, route, method, started);
     if (!res.destroyed) {
       const length = r.body === undefined ? 0 : typeof r.body === 'string' ? Buffer.byteLength(r.body) : r.body.length;
-      res.writeHead(r.status, r.status === 204 ? r.headers : { ...r.headers, 'content-length': length });
+      try {
+        res.writeHead(r.status, r.status === 204 ? r.headers : { ...r.headers, 'content-length': length });
+      } catch (err) {
+        return unsendable(res, err, route, method, started);
+      }
       res.end(r.body);
     }
     opts.observe?.(route, method, r.status, started);
+  }
+
+  /** A status or header node will not send: a bug to fix, but never one that stops the
+   * process (send runs in a promise's continuation) — the caller gets a 500. */
+  function unsendable(res: ServerResponse, err: unknown, route: RouteDef | undefined, method: string, started: number): void {
+    if (res.headersSent) {
+      res.destroy();
+      return opts.observe?.(route, method, 500, started);
+    }
+    send(res, toHttp(new DaprError('ERR_INTERNAL', `the answer could not be sent (${(err as NodeJS.ErrnoException).code ?? 'invalid head'})`)), route, method, started);
   }
 
   /** Relays a streamed answer with backpressure; if the caller goes away, destroying the
@@ -204,7 +218,12 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
       body.destroy();
       return opts.observe?.(route, method, r.status, started);
     }
-    res.writeHead(r.status, r.length === undefined ? r.headers : { ...r.headers, 'content-length': r.length });
+    try {
+      res.writeHead(r.status, r.length === undefined ? r.headers : { ...r.headers, 'content-length': r.length });
+    } catch (err) {
+      body.destroy();
+      return unsendable(res, err, route, method, started);
+    }
     pipeline(body, res, () => opts.observe?.(route, method, r.status, started));
   }
 

@@ -100,7 +100,10 @@ function tokenFromFile(path: string): string {
 
 /** Refused here, by name only: Node's own error for a bad header value would quote the token. */
 function checkToken(token: string, source: string): void {
-  if (!/^[\x21-\x7e]+$/.test(token)) throw new CommandError(`the token from ${source} holds characters a header cannot carry (spaces, control or non-ASCII characters)`);
+  // Not ASCII is fine: the client sends the token's UTF-8 bytes, which the sidecar compares.
+  if (!/^[\x21-\x7e\u0080-\u{10ffff}]+$/u.test(token) || /[\u0080-\u00a0]/.test(token)) {
+    throw new CommandError(`the token from ${source} holds characters a header cannot carry (spaces or control characters)`);
+  }
 }
 
 /** daprd names its sockets dapr-<app-id>-<http|grpc>.socket inside --unix-domain-socket. */
