@@ -91,6 +91,23 @@ describe('failures', () => {
     }
   });
 
+  test('an app answering a status below 100 (node reads any three digits): 500 ERR_DIRECT_INVOKE, and the sidecar keeps serving', async () => {
+    const app = await startHttpApp();
+    app.answer = (s) => ({ garbage: `HTTP/1.1 ${s.url.slice(1)} X\r\ncontent-length: 2\r\n\r\nhi` });
+    try {
+      const sc = await startSidecar({ appId: 'low-status', token: TOKEN, args: ['--app-port', String(app.port)] });
+      for (const status of ['000', '001', '099']) {
+        const bad = await request(sc.httpPort, 'GET', `/v1.0/invoke/low-status/method/${status}`, auth);
+        assert.equal(bad.status, 500);
+        assert.deepEqual(errorOf(bad.body), { errorCode: 'ERR_DIRECT_INVOKE', message: `failed to invoke, id: low-status, err: the app answered with HTTP status ${Number(status)}` });
+      }
+      assert.ok(sc.running, sc.output);
+      assert.equal((await request(sc.httpPort, 'GET', '/v1.0/healthz', [])).status, 204);
+    } finally {
+      await app.close();
+    }
+  });
+
   test('--app-max-concurrency 1: calls reach the app one at a time', async () => {
     const app = await startHttpApp();
     app.answer = () => ({ delayMs: 100, body: 'ok' });

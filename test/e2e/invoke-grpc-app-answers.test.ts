@@ -32,17 +32,23 @@ function serve(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeade
   stream.on('data', (c: Buffer) => chunks.push(c));
   stream.on('end', () => {
     const body = Buffer.concat(chunks).subarray(5);
+    // an HTTP answer that is no gRPC answer: no grpc-status, an HTTP error status
+    if (headers[':path'] === '/web.Page/Missing') return void stream.respond({ ':status': 404, 'content-type': 'text/html' }, { endStream: true });
     if (headers[':path'] !== '/dapr.proto.runtime.v1.AppCallback/OnInvoke') return answer(stream, '0', body);
     const method = fromBinary(InvokeRequestSchema, body).method;
     if (method.startsWith('status/')) return answer(stream, method.slice('status/'.length));
+    if (method.startsWith('content-type/')) return answer(stream, '0', invokeResponse(Buffer.from('pong'), CONTENT_TYPES[method.slice('content-type/'.length)]));
     if (method === 'no-status') return answer(stream, undefined, invokeResponse(Buffer.from('pong')));
     answer(stream, '0', invokeResponse(method === 'big' ? Buffer.alloc(BIG, 0x41) : Buffer.from('pong')));
   });
 }
 
-function invokeResponse(data: Buffer): Uint8Array {
-  return toBinary(InvokeResponseSchema, create(InvokeResponseSchema, { contentType: 'text/plain', data: create(AnySchema, { value: data }) }));
+function invokeResponse(data: Buffer, contentType = 'text/plain'): Uint8Array {
+  return toBinary(InvokeResponseSchema, create(InvokeResponseSchema, { contentType, data: create(AnySchema, { value: data }) }));
 }
+
+// content types a gRPC app may put in InvokeResponse that an HTTP header cannot carry as they are
+const CONTENT_TYPES: Record<string, string> = { crlf: 'text/plain\r\nx-injected: 1', utf8: 'text/日本', control: 'text/\u0001plain' };
 
 function answer(stream: http2.ServerHttp2Stream, status: string | undefined, message?: Uint8Array): void {
   if (status === undefined) {
@@ -118,5 +124,30 @@ describe("the app's grpc-status", () => {
     const e = await grpcError(() => invokeGrpc('no-status'));
     assert.equal(e.code, Code.Internal);
     assert.match(e.rawMessage, /the app ended the call without a gRPC status/);
+  });
+});
+
+describe('answers an HTTP caller cannot get as they are', () => {
+  test("a content type with CR/LF, non-Latin text or control characters: as Go's server writes it (CR/LF as spaces, UTF-8 bytes) or dropped — never a crash", async () => {
+    const crlf = await invokeHttp('content-type/crlf');
+    assert.equal(crlf.status, 200);
+    assert.equal(crlf.headers['content-type'], 'text/plain  x-injected: 1');
+    assert.equal(crlf.headers['x-injected'], undefined);
+    const utf8 = await invokeHttp('content-type/utf8');
+    assert.equal(utf8.status, 200);
+    assert.equal(Buffer.from(String(utf8.headers['content-type']), 'latin1').toString('utf8'), 'text/日本');
+    const control = await invokeHttp('content-type/control');
+    assert.equal(control.status, 200);
+    assert.equal(control.headers['content-type'], undefined);
+    assert.equal(control.body.toString(), 'pong');
+    assert.equal((await invokeHttp('small')).status, 200);
+  });
+
+  test('proxying: an answer that is no gRPC answer (HTTP 404, no grpc-status) is the status grpc-go gives daprd: UNIMPLEMENTED', async () => {
+    const r = await grpcRaw({ port: sc.grpcPort, path: '/web.Page/Missing', metadata: { 'dapr-api-token': TOKEN, 'dapr-app-id': APP_ID }, messages: [Buffer.from('hi')] });
+    assert.equal(r.code, Code.Unimplemented);
+    assert.equal(r.message, 'unexpected HTTP status code received from server: 404');
+    const ok = await grpcRaw({ port: sc.grpcPort, path: '/echo.Echo/Say', metadata: { 'dapr-api-token': TOKEN, 'dapr-app-id': APP_ID }, messages: [Buffer.from('hi')] });
+    assert.equal(ok.code, 0);
   });
 });
