@@ -18,6 +18,7 @@ import {
 } from '../gen/dapr/proto/runtime/v1/appcallback_pb.js';
 import { goJsonMarshal } from '../core/go-json.js';
 import { CLOUDEVENT_CONTENT_TYPE, ceString, isCloudEventContentType, isJsonContentType, isStringContentType, type CloudEvent } from '../core/pubsub-cloudevents.js';
+import { goJsonField } from '../core/go-json.js';
 
 export const ON_TOPIC_EVENT = '/dapr.proto.runtime.v1.AppCallback/OnTopicEvent';
 
@@ -87,11 +88,14 @@ export async function deliverHttp(d: Delivery, access: AppAccess, signal?: Abort
   if (res.status >= 200 && res.status <= 299) {
     let status: unknown;
     try {
-      status = (JSON.parse(Buffer.from(res.body).toString('utf8')) as { status?: unknown } | null)?.status;
+      const doc: unknown = JSON.parse(Buffer.from(res.body).toString('utf8'));
+      // daprd decodes {"status": string} with Go's encoding/json: the key matched whatever its
+      // case, and anything but a string or null there is a decoding error — read as success.
+      status = typeof doc === 'object' && doc !== null && !Array.isArray(doc) ? goJsonField(doc as Record<string, unknown>, 'status') : undefined;
     } catch {
       return { result: 'success', level: 'debug', detail: '' }; // empty or unreadable body: success, as daprd
     }
-    if (status === undefined || status === null || status === '' || status === 'SUCCESS') return { result: 'success', level: 'debug', detail: '' };
+    if (typeof status !== 'string' || status === '' || status === 'SUCCESS') return { result: 'success', level: 'debug', detail: '' };
     if (status === 'RETRY') return { result: 'retry', level: 'warn', detail: `RETRY status returned from app while processing pub/sub event ${id(d)}` };
     if (status === 'DROP') return { result: 'drop', level: 'warn', detail: `DROP status returned from app while processing pub/sub event ${id(d)}` };
     return { result: 'retry', level: 'warn', detail: `unknown status returned from app while processing pub/sub event ${id(d)}, status: ${String(status)}` };

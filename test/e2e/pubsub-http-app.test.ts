@@ -21,6 +21,7 @@ const APP_ID = 'ps-http-app';
 const SUBSCRIPTIONS = [
   { pubsubname: 'pubsub', topic: 'orders', route: '/orders' },
   { pubsubname: 'pubsub', topic: 'retry', route: '/retry' },
+  { pubsubname: 'pubsub', topic: 'retry-cased', route: '/retry-cased' },
   { pubsubname: 'pubsub', topic: 'drop', route: '/drop', deadLetterTopic: 'dead' },
   { pubsubname: 'pubsub', topic: 'dead', route: '/dead' },
   { pubsubname: 'pubsub', topic: 'missing', route: '/missing' },
@@ -54,6 +55,8 @@ before(async () => {
     if (s.method === 'GET' && s.url === '/dapr/config') return { status: 404 };
     switch (s.url) {
       case '/retry': return deliveries('/retry').length < 3 ? { status: 200, body: '{"status":"RETRY"}' } : { status: 200, body: '{"status":"SUCCESS"}' };
+      // Go matches the key whatever its case; a status that is not a string fails decoding: success
+      case '/retry-cased': return deliveries('/retry-cased').length === 1 ? { status: 200, body: '{"STATUS":"RETRY"}' } : deliveries('/retry-cased').length === 2 ? { status: 200, body: '{"Status":"RETRY"}' } : { status: 200, body: '{"status":1}' };
       case '/drop': return { status: 200, headers: { 'content-type': 'application/json' }, body: '{"status":"DROP"}' };
       case '/missing': return { status: 404, body: 'no such route' };
       case '/failing': return { status: 500, body: 'broken' };
@@ -227,6 +230,13 @@ describe('delivery to an HTTP app', () => {
     await new Promise((r) => setTimeout(r, 300)); // SUCCESS ends it: no fourth
     assert.equal(deliveries('/retry').length, 3);
     assert.equal(new Set(all.map((s) => ce(s).id)).size, 1);
+  });
+
+  test("the answer's key in any case, as Go decodes it; a status that is not a string counts as success", async () => {
+    assert.equal((await publish('retry-cased', '{"n":2}')).status, 204);
+    await waitFor(() => deliveries('/retry-cased').length >= 3, 'three deliveries');
+    await new Promise((r) => setTimeout(r, 300)); // the third answer ends it: no fourth
+    assert.equal(deliveries('/retry-cased').length, 3);
   });
 
   test('DROP is not redelivered and goes to the dead-letter topic', async () => {
