@@ -7,6 +7,7 @@ import { CronParseError, parseSchedule, type Schedule } from '../bindings/cron-s
 import { bindingFeatures, bindingSides, canonicalSpec } from './bindings-common.js';
 import { MetadataReader } from './metadata-values.js';
 import type { Binding, BindingEventHandler, ComponentContext, ComponentSpec, InputBinding } from './types.js';
+import { MAX_TIMER_MS } from '../util/units.js';
 
 /** Go's `time.Now().UTC().String()`: `2024-05-01 12:34:56.789 +0000 UTC` (fraction without trailing zeros). */
 export function goUtcString(d: Date): string {
@@ -38,7 +39,9 @@ export class CronInput implements InputBinding {
   private arm(from: number): void {
     const at = this.schedule.next(from);
     if (at === undefined || !this.handler) return;
-    this.timer = setTimeout(() => this.fire(at), Math.max(0, at - Date.now()));
+    // A firing further away than a timer can wait (@yearly, @monthly) is reached in steps:
+    // fire() re-arms until its time has come.
+    this.timer = setTimeout(() => this.fire(at), Math.min(MAX_TIMER_MS, Math.max(0, at - Date.now())));
   }
 
   private fire(at: number): void {
@@ -46,7 +49,7 @@ export class CronInput implements InputBinding {
     if (!handler) return;
     // A timer may wake a moment early; the firing time is what the schedule said.
     if (Date.now() < at) {
-      this.timer = setTimeout(() => this.fire(at), at - Date.now());
+      this.timer = setTimeout(() => this.fire(at), Math.min(MAX_TIMER_MS, at - Date.now()));
       return;
     }
     const p = handler({ data: new Uint8Array(), metadata: { timeZone: 'Local', readTimeUTC: goUtcString(new Date()) } })

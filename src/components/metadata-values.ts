@@ -2,7 +2,7 @@
 // already stringified numbers/booleans and resolved secretKeyRef); factories use these helpers
 // so that a bad value always fails the same way: a ComponentConfigError naming the field.
 
-import { parseDuration as parseGoDuration } from '../util/units.js';
+import { MAX_TIMER_MS, MAX_TIMER_TEXT, parseDuration as parseGoDuration } from '../util/units.js';
 import { ComponentConfigError, type ComponentSpec } from './types.js';
 
 /**
@@ -54,6 +54,8 @@ export class MetadataReader {
   duration(field: string, fallbackMs: number): number {
     const raw = this.optional(field);
     if (raw === undefined) return fallbackMs;
-    return parseDuration(raw) ?? this.fail(field, `expected a duration like "2s" or "500ms", got "${raw}"`);
+    const ms = parseDuration(raw) ?? this.fail(field, `expected a duration like "2s" or "500ms", got "${raw}"`);
+    // A timer cannot wait longer: it would fire at once, every time.
+    return ms <= MAX_TIMER_MS ? ms : this.fail(field, `"${raw}" is longer than ${MAX_TIMER_TEXT}, the longest wait the sidecar can time`);
   }
 }

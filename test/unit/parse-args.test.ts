@@ -73,4 +73,12 @@ describe('bad values are clear errors, all reported together', () => {
   test('port out of range', () => assert.match(problems(['--app-id', 'a', '--dapr-grpc-port', '70000'])[0]!, /from 0 to 65535/));
   test('a value flag at the end without its value', () => assert.match(problems(['--app-id', 'a', '--config'])[0]!, /--config needs a value/));
   test('an app id with ||', () => assert.match(problems(['--app-id', 'a||b'])[0]!, /must not contain/));
+  test('an app id with a newline, a space or a control character', () => {
+    for (const id of ['a\nb', 'a b', 'a\u0000b']) assert.match(problems(['--app-id', id])[0]!, /must not contain spaces or control characters/);
+  });
+  test('durations a timer cannot wait for are refused, naming the flag', () => {
+    assert.match(problems(['--app-id', 'a', '--app-call-timeout', '720h'])[0]!, /^--app-call-timeout: "720h" is longer than 596h31m23\.647s/);
+    assert.match(problems(['--app-id', 'a', '--dapr-block-shutdown-duration', '1000h'])[0]!, /^--dapr-block-shutdown-duration: "1000h" is longer than/);
+    assert.deepEqual(problems(['--app-id', 'a', '--app-call-timeout', '596h31m23s']), []);
+  });
 });

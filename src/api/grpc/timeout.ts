@@ -1,8 +1,9 @@
 // grpc-timeout header ("100m", "5S", "1H") → milliseconds, per the gRPC HTTP/2 spec.
 const UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 1e-3, n: 1e-6 };
 
-/** The longest delay a Node timer keeps (2^31 − 1 ms, ~24.8 days); a longer one fires at once. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
+import { MAX_TIMER_MS } from '../../util/units.js';
+
+export { MAX_TIMER_MS };
 
 /**
  * The deadline in ms, or undefined for none. The spec allows up to 8 digits of hours (11,000

@@ -46,6 +46,8 @@ describe('state.postgresql specifics', () => {
     await assert.rejects(createPostgresStateStore(spec('state.postgresql'), ctx()), configError('spec.metadata.connectionString'));
     await assert.rejects(open({ tableName: 'bad name' }), configError('spec.metadata.tableName'));
     await assert.rejects(open({ timeout: 'soon' }), configError('spec.metadata.timeout'));
+    // longer than a timer can wait: it would fire at once, every time
+    await assert.rejects(open({ cleanupInterval: '720h' }), configError('spec.metadata.cleanupInterval'));
     await assert.rejects(open({ maxConns: '0' }), configError('spec.metadata.maxConns'));
     await assert.rejects(open({ connectionString: 'host=x bogus=1' }), configError('spec.metadata.connectionString'));
   });
