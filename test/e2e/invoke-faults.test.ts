@@ -108,6 +108,23 @@ describe('failures', () => {
     }
   });
 
+  test('a chunked answer whose framing breaks before its first byte: 500 ERR_DIRECT_INVOKE, not an empty reply', async () => {
+    const app = await startHttpApp();
+    app.answer = (s) => ({ garbage: s.url === '/bad-chunk' ? 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\nxx\r\n' : 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n' });
+    try {
+      const sc = await startSidecar({ appId: 'bad-chunk', token: TOKEN, args: ['--app-port', String(app.port)] });
+      const bad = await request(sc.httpPort, 'GET', '/v1.0/invoke/bad-chunk/method/bad-chunk', auth);
+      assert.equal(bad.status, 500);
+      assert.equal(errorOf(bad.body).errorCode, 'ERR_DIRECT_INVOKE');
+      assert.match(errorOf(bad.body).message, /^failed to invoke, id: bad-chunk, err: the app's answer broke off/);
+      const good = await request(sc.httpPort, 'GET', '/v1.0/invoke/bad-chunk/method/good', auth);
+      assert.equal(good.status, 200);
+      assert.equal(good.body.toString(), 'ok');
+    } finally {
+      await app.close();
+    }
+  });
+
   test('--app-max-concurrency 1: calls reach the app one at a time', async () => {
     const app = await startHttpApp();
     app.answer = () => ({ delayMs: 100, body: 'ok' });

@@ -122,7 +122,9 @@ async function call(ctx: CoreContext, req: HttpRequest, target: HttpInvokeTarget
     if (isStreamed(res)) res.body.destroy();
     throw new DaprError('ERR_DIRECT_INVOKE', `failed to invoke, id: ${target.appId}, err: the app answered with HTTP status ${res.status}`);
   }
-  return toHttpResponse(res);
+  const answer = toHttpResponse(res);
+  // e.g. a chunked answer whose framing breaks at once
+  return answer.stream ? { ...answer, streamFailure: (err) => new DaprError('ERR_DIRECT_INVOKE', `failed to invoke, id: ${target.appId}, err: the app's answer broke off (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`) } : answer;
 }
 
 // What node sends in a header: a token for the name; tab, visible ASCII and Latin-1 in a value.

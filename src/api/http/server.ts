@@ -218,13 +218,49 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
       body.destroy();
       return opts.observe?.(route, method, r.status, started);
     }
-    try {
-      res.writeHead(r.status, r.length === undefined ? r.headers : { ...r.headers, 'content-length': r.length });
-    } catch (err) {
-      body.destroy();
-      return unsendable(res, err, route, method, started);
-    }
-    pipeline(body, res, () => opts.observe?.(route, method, r.status, started));
+    // The head goes with the answer's first bytes (node would hold it until then anyway): an
+    // answer that fails before any (a broken chunked framing, the app gone) is still an error
+    // the caller can read, not a connection closed on an empty reply.
+    const head = (): boolean => {
+      body.off('data', first).off('end', empty).off('error', early).off('close', closed);
+      res.off('close', gone);
+      try {
+        res.writeHead(r.status, r.length === undefined ? r.headers : { ...r.headers, 'content-length': r.length });
+        return true;
+      } catch (err) {
+        body.destroy();
+        unsendable(res, err, route, method, started);
+        return false;
+      }
+    };
+    const first = (chunk: Buffer): void => {
+      body.pause();
+      if (!head()) return;
+      res.write(chunk);
+      pipeline(body, res, () => opts.observe?.(route, method, r.status, started));
+    };
+    const empty = (): void => {
+      if (!head()) return;
+      res.end();
+      opts.observe?.(route, method, r.status, started);
+    };
+    const early = (err: unknown): void => {
+      body.off('data', first).off('end', empty).off('error', early).off('close', closed);
+      res.off('close', gone);
+      send(res, toHttp(r.streamFailure ? r.streamFailure(err) : err), route, method, started);
+    };
+    // the caller leaving before the first byte ends the work behind the answer, as piped
+    const gone = (): void => {
+      body.off('data', first).off('end', empty).off('error', early).off('close', closed);
+      body.once('error', () => {}).destroy();
+      opts.observe?.(route, method, r.status, started);
+    };
+    // destroyed without an error (the app's connection cut): failed all the same
+    const closed = (): void => early(Object.assign(new Error('the app closed the connection'), { code: 'ECONNRESET' }));
+    // It may have failed already, its events gone by, before the answer got here.
+    if (body.destroyed) return body.errored ? early(body.errored) : closed();
+    body.on('data', first).once('end', empty).once('error', early).once('close', closed);
+    res.once('close', gone);
   }
 
   return server;

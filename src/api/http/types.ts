@@ -34,6 +34,8 @@ export interface HttpResponse {
   readonly stream?: Readable;
   /** the length of `stream` when known (sent as Content-Length; otherwise chunked) */
   readonly length?: number;
+  /** the caller's error when `stream` fails before its first byte (the head not sent yet) */
+  readonly streamFailure?: (err: unknown) => unknown;
 }
 
 /** Serves requests no route matches when `matches` says so (the dapr-app-id header form of
