@@ -37,6 +37,9 @@ export function peerIdentity(socket: TLSSocket, trustDomain: string): SidecarIde
   return id && id.trustDomain === trustDomain ? id : undefined;
 }
 
+/** host:port of a connection, or "unknown" once the socket has let go of its address */
+const peerOf = (socket: TLSSocket): string => (socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : 'unknown');
+
 export function createInternalServer(o: InternalServerOptions): GrpcServer {
   const identities = new WeakMap<Http2Session, SidecarIdentity | undefined>();
   const identify = (session: Http2Session): SidecarIdentity | undefined => {
@@ -56,18 +59,20 @@ export function createInternalServer(o: InternalServerOptions): GrpcServer {
     tls: {
       ca: o.ca, cert: o.cert, key: o.key,
       requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2', allowHTTP1: false,
+      // a sidecar completes its handshake in milliseconds; a silent connection is let go
+      handshakeTimeout: 10_000,
     },
   });
   const server = g.server;
   // A certificate from our CA that names no sidecar of our trust domain is not a caller.
   server.on('secureConnection', (socket: TLSSocket) => {
     if (!peerIdentity(socket, o.trustDomain)) {
-      o.onRefused?.(`${socket.remoteAddress}:${socket.remotePort}`, 'the client certificate names no sidecar of this trust domain');
+      o.onRefused?.(peerOf(socket), 'the client certificate names no sidecar of this trust domain');
       socket.destroy();
     }
   });
   server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
-    o.onRefused?.(`${socket.remoteAddress}:${socket.remotePort}`, err.message);
+    o.onRefused?.(peerOf(socket), err.message);
     socket.destroy();
   });
   g.addService(ServiceInvocation, {

@@ -15,6 +15,7 @@ import { HEARTBEAT_MS, Registry } from './registry.js';
 import { kubernetesResolver, registryResolver, type NameResolver } from './resolver.js';
 import { issueLeaf, loadCa, loadOrCreateLocalCa, TrustError, type LeafCertificate, type TrustAuthority } from './trust.js';
 import { randomBytes } from 'node:crypto';
+import { rateLimitedLog } from '../observability/rate-limited-log.js';
 
 export interface RemoteSetup {
   /** undefined when the sidecar has no trust bundle */
@@ -67,9 +68,11 @@ export async function setupRemote(cfg: RunConfig, logger: Logger): Promise<Remot
   return {
     invocation,
     async listen(ctx, observe) {
+      const refusals = rateLimitedLog((fields, msg) => log.warn(fields, msg), 'refused-connection');
       const g = createInternalServer({
         ctx, trustDomain: authority.trustDomain, ...creds(), maxMessageBytes: cfg.maxBodyBytes, observe,
-        onRefused: (peer, why) => log.warn({ peer }, `Internal server refused a connection: ${why}`),
+        // anyone who can reach the port can cause these: rate-limited, as the audit lines
+        onRefused: (peer, why) => refusals({ peer }, `Internal server refused a connection: ${why}`),
       });
       const host = cfg.internalGrpcListenAddress ?? cfg.listenAddresses[0] ?? '127.0.0.1';
       try {

@@ -1,12 +1,9 @@
-// One audit line per refused request, rate-limited: a token bucket (RATE lines per second,
-// bursts of BURST); lines over the limit are counted and summarised in one "suppressed N" line
-// once lines flow again (or after a second). Lines carry a fingerprint of the presented token
-// (first 8 hex of its SHA-256), never the token.
+// One audit line per refused request, rate-limited (observability/rate-limited-log.ts). Lines
+// carry a fingerprint of the presented token (first 8 hex of its SHA-256), never the token.
 import { tokenFingerprint } from './fingerprint.js';
+import { rateLimitedLog, type LogSink } from '../observability/rate-limited-log.js';
 
-export interface AuditSink {
-  (fields: Record<string, string | number | boolean>, msg: string): void;
-}
+export type AuditSink = LogSink;
 
 export interface AuditEvent {
   readonly reason: string;
@@ -28,31 +25,10 @@ export interface AuditLog {
 const MAX_METHOD = 200;
 
 export function createAuditLog(sink: AuditSink, rate = 10, burst = 10): AuditLog {
-  let tokens = burst;
-  let refilled = Date.now();
-  let suppressed = 0;
-  let since = 0;
-  const flush = (): void => {
-    if (suppressed === 0) return;
-    sink({ suppressed, seconds: Math.round((Date.now() - since) / 100) / 10 }, `Suppressed ${suppressed} refused-request audit line(s) (rate limit ${rate}/s)`);
-    suppressed = 0;
-  };
-  const timer = setInterval(() => {
-    if (suppressed > 0 && Date.now() - since >= 1000) flush();
-  }, 1000);
-  timer.unref();
+  const limited = rateLimitedLog(sink, 'refused-request audit', rate, burst);
   return {
     record(e) {
-      const now = Date.now();
-      tokens = Math.min(burst, tokens + ((now - refilled) * rate) / 1000);
-      refilled = now;
-      if (tokens < 1) {
-        if (suppressed++ === 0) since = now;
-        return;
-      }
-      tokens -= 1;
-      flush();
-      sink(
+      limited(
         {
           reason: e.reason,
           protocol: e.protocol,
@@ -65,9 +41,6 @@ export function createAuditLog(sink: AuditSink, rate = 10, burst = 10): AuditLog
         e.auditOnly ? 'API request would be refused (audit only: let through)' : 'API request refused',
       );
     },
-    close() {
-      clearInterval(timer);
-      flush();
-    },
+    close: () => limited.close(),
   };
 }

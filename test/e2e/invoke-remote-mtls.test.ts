@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { AnySchema } from '@bufbuild/protobuf/wkt';
 import { freePorts, runCli, startSidecar, stopAll, tempDir, type Sidecar } from '../helpers/sidecar.js';
+import { waitFor } from '../helpers/wait.js';
 import { headerValues, request, startHttpApp, type RecordingApp } from '../helpers/apps.js';
 import { frame, grpcRaw, GrpcStatus } from '../helpers/grpc.js';
 import { createCa, issueLeaf, parseCa, type TrustAuthority } from '../../src/remote/trust.js';
@@ -150,6 +151,15 @@ describe('the internal port refuses what is not a sidecar of the trust domain', 
     assert.equal(r.ok, false, 'accepted a foreign certificate');
     assert.equal(calls(appB).length, n);
     assert.match(beta.output, /Internal server refused a connection/);
+  });
+
+  test('a flood of refused connections logs at most ~10 lines a second, then one "Suppressed N" line', async () => {
+    const before = (beta.output.match(/Internal server refused a connection/g) ?? []).length;
+    const ca = realCa();
+    await Promise.all(Array.from({ length: 60 }, () => callInternal(internalPort.get('beta')!, { ca: ca.caCertPem, checkServerIdentity: () => undefined }, callLocalMessage('flood'))));
+    await waitFor(() => /Suppressed \d+ refused-connection line\(s\) \(rate limit 10\/s\)/.test(beta.output), 'the summary line');
+    const logged = (beta.output.match(/Internal server refused a connection/g) ?? []).length - before;
+    assert.ok(logged <= 25, `${logged} lines for 60 refused connections`);
   });
 
   test('positive control: a certificate from the right CA works, and ITS app id is the caller (headers and tokens in the request are not trusted)', async () => {
