@@ -242,6 +242,19 @@ ${extra}`;
     const sc2 = await startSidecar({ appId: 'ext-bad2', resourcesPaths: [bad], waitReady: false });
     assert.notEqual((await sc2.exited).code, 0);
     assert.match(sc2.output, /bad\.yaml:\d+: spec\.headers\[1\]\.secretKeyRef: secret billing-key \(key billing-key\) not found in secret store localsecrets/);
+
+    // headers the sidecar cannot add: a framing header, a value with a line break
+    writeFileSync(join(bad, 'secrets.json'), JSON.stringify({ 'billing-key': 'Bearer ok' }));
+    for (const [header, expected] of [
+      ['  - name: Content-Length\n    value: "99"', /bad\.yaml:\d+: spec\.headers\[2\]\.name: "Content-Length" is not a header the sidecar can add/],
+      ['  - name: X-Two\n    value: "a\\r\\nx-injected: 1"', /bad\.yaml:\d+: spec\.headers\[2\]\.value: holds a character a header cannot carry/],
+    ] as const) {
+      writeFileSync(join(bad, 'bad.yaml'), endpointYaml(base()).replaceAll(join(dir, 'secrets.json'), join(bad, 'secrets.json')).replace('auth:\n  secretStore: localsecrets', `${header}\nauth:\n  secretStore: localsecrets`));
+      const sc3 = await startSidecar({ appId: 'ext-bad3', resourcesPaths: [bad], waitReady: false });
+      assert.notEqual((await sc3.exited).code, 0);
+      assert.match(sc3.output, expected);
+      assert.doesNotMatch(sc3.output, /\n\s+at /, 'no stack trace');
+    }
   });
 });
 
