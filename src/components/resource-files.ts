@@ -31,6 +31,8 @@ async function listFiles(paths: readonly string[], problems: string[]): Promise<
       problems.push(`${dir}: resources path does not exist`);
     } else if (info.isFile()) {
       files.push(dir);
+    } else if (!info.isDirectory()) {
+      problems.push(`${dir}: not a file or a folder`); // e.g. /dev/null
     } else {
       const names = (await readdir(dir)).filter((n) => YAML_EXT.has(extname(n).toLowerCase())).sort();
       for (const n of names) {
@@ -92,27 +94,43 @@ export async function readResourceDocuments(paths: readonly string[]): Promise<R
       problems.push(`${file}: cannot read file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
       continue;
     }
-    const lc = new LineCounter();
-    for (const doc of parseAllDocuments(text, { lineCounter: lc })) {
-      if (doc.errors.length > 0) {
-        // A syntax error makes the whole document unusable; report each error, keep going so
-        // the user sees problems in other files too.
-        for (const e of doc.errors) {
-          const line = e.linePos?.[0].line;
-          problems.push(`${file}${line ? `:${line}` : ''}: YAML syntax error: ${yamlMessage(e.message)}`);
-        }
-        continue;
-      }
-      let value: unknown;
-      try {
-        value = doc.toJS();
-      } catch (err) {
-        problems.push(`${file}: ${(err as Error).message}`);
-        continue;
-      }
-      if (value === null || value === undefined) continue; // empty document (e.g. trailing ---)
-      docs.push(positioned(file, doc, value, lc));
+    try {
+      readDocuments(file, text, docs, problems);
+    } catch (err) {
+      // yaml reads nested collections recursively: thousands of levels exhaust the stack
+      if (!(err instanceof RangeError)) throw err;
+      problems.push(`${file}: nested too deeply to read (${err.message})`);
     }
   }
   return { docs, problems };
+}
+
+function readDocuments(file: string, text: string, docs: ResourceDocument[], problems: string[]): void {
+  const lc = new LineCounter();
+  for (const doc of parseAllDocuments(text, { lineCounter: lc })) {
+    if (doc.errors.length > 0) {
+      // A syntax error makes the whole document unusable; report each error, keep going so
+      // the user sees problems in other files too.
+      for (const e of doc.errors) {
+        const line = e.linePos?.[0].line;
+        problems.push(`${file}${line ? `:${line}` : ''}: YAML syntax error: ${yamlMessage(e.message)}`);
+      }
+      continue;
+    }
+    let value: unknown;
+    try {
+      value = doc.toJS();
+    } catch (err) {
+      problems.push(`${file}: ${(err as Error).message}`);
+      continue;
+    }
+    if (value === null || value === undefined) continue; // empty document (e.g. trailing ---)
+    if (typeof value !== 'object' || Array.isArray(value)) {
+      // e.g. a file in another encoding (UTF-16), read as one long string
+      const line = doc.contents?.range ? lc.linePos(doc.contents.range[0]).line : undefined;
+      problems.push(`${file}${line ? `:${line}` : ''}: not a resource: expected a mapping with apiVersion, kind and metadata, got ${Array.isArray(value) ? 'a list' : `a ${typeof value}`} (is the file UTF-8?)`);
+      continue;
+    }
+    docs.push(positioned(file, doc, value, lc));
+  }
 }

@@ -110,6 +110,18 @@ spec:
     assert.ok(p.some((l) => l.startsWith(`${join(dir, '3-apiversion.yaml')}:1: apiVersion:`)), p.join('\n'));
   });
 
+  test('what cannot be a resource names the file: not a mapping (another encoding), nested too deeply, not a file or folder', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'utf16.yaml'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(component('x', 'state.in-memory'), 'utf16le')]));
+    writeFileSync(join(dir, 'scalar.yaml'), 'just a sentence\n');
+    writeFileSync(join(dir, 'deep.yaml'), `x: ${'['.repeat(50_000)}${']'.repeat(50_000)}\n`);
+    const p = await problems([dir]);
+    assert.ok(p.some((l) => l.startsWith(`${join(dir, 'utf16.yaml')}`) && l.includes('not a resource')), p.join('\n'));
+    assert.ok(p.some((l) => l.startsWith(`${join(dir, 'scalar.yaml')}:1: not a resource: expected a mapping with apiVersion, kind and metadata, got a string`)), p.join('\n'));
+    assert.ok(p.some((l) => l.startsWith(`${join(dir, 'deep.yaml')}: `)), p.join('\n'));
+    assert.deepEqual(await problems(['/dev/null']), ['/dev/null: not a file or a folder']);
+  });
+
   test('unknown type and unsupported version name the field', async () => {
     const dir = resources({
       'a.yaml': component('a', 'state.nope'),
