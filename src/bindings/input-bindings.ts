@@ -22,6 +22,7 @@ import { invokeBinding } from '../core/bindings.js';
 import { goJsonMarshal } from '../core/go-json.js';
 import type { Logger } from '../observability/logger.js';
 import type { BindingMetrics } from './binding-metrics.js';
+import { setMaxListeners } from 'node:events';
 
 export interface InputBindingEntry {
   readonly name: string;
@@ -51,7 +52,8 @@ function explicitInput(metadata: Readonly<Record<string, string>>): boolean {
 export class InputBindings {
   private readonly active = new Map<string, InputBinding>();
   private queue: Promise<void> = Promise.resolve();
-  private deliveries = new AbortController();
+  // One signal shared by every binding's deliveries: as many listeners as bindings, not a leak.
+  private deliveries = unlimited(new AbortController());
   private closed = false;
 
   constructor(private readonly o: InputBindingsOptions) {}
@@ -88,7 +90,7 @@ export class InputBindings {
       logger.warn(`Input bindings ${entries.map((e) => e.name).join(', ')} are not read: there is no app channel (set --app-port)`);
       return;
     }
-    this.deliveries = new AbortController();
+    this.deliveries = unlimited(new AbortController());
     let grpcNames: string[] | undefined;
     for (const e of entries) {
       if (this.active.has(e.name)) continue;
@@ -178,4 +180,9 @@ export class InputBindings {
       }
     }
   }
+}
+
+function unlimited(c: AbortController): AbortController {
+  setMaxListeners(0, c.signal);
+  return c;
 }

@@ -1,7 +1,7 @@
 // `secretstores.local.file`: secrets from a JSON file, read once at start-up (as daprd does;
 // edits need a restart). Nested objects are flattened into names joined by `nestedSeparator`.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { MetadataReader } from './metadata-values.js';
 import type { ComponentContext, ComponentSpec, SecretStore } from './types.js';
@@ -74,13 +74,15 @@ export async function createLocalFileSecretStore(spec: ComponentSpec, _ctx: Comp
   const sep = md.optional('nestedSeparator') ?? ':';
   const multiValued = md.bool('multiValued', false);
 
-  let text: string;
+  let text: string | undefined;
   try {
-    text = readFileSync(file, 'utf8');
+    // A device or a pipe (/dev/zero) would be read forever: only a regular file is a secrets file.
+    if (statSync(file).isFile()) text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return md.fail('secretsFile', `cannot read "${file}"${code ? ` (${code})` : ''}`);
   }
+  if (text === undefined) return md.fail('secretsFile', `"${file}" is not a regular file`);
   let doc: unknown;
   try {
     doc = JSON.parse(text);

@@ -70,6 +70,9 @@ describe('secretstores.local.file', () => {
       [{ secretsFile: join(dir, 'missing.json') }, /missing\.json.*ENOENT/],
       [{ secretsFile: bad }, /bad\.json" is not valid JSON/],
       [{ secretsFile: arr }, /array\.json" must contain a JSON object/],
+      // a device would be read forever (start-up hung on /dev/zero)
+      [{ secretsFile: '/dev/zero' }, /"\/dev\/zero" is not a regular file/],
+      [{ secretsFile: dir }, /is not a regular file/],
       [{ secretsFile: file, multiValued: 'maybe' }, /multiValued: expected true or false/],
     ];
     for (const [md, re] of cases) {
