@@ -74,7 +74,7 @@ export function createStaticTokenSet(tokens: readonly string[]): StaticTokenSet 
 /** Token file format: one token per line; blank lines and lines starting with # are ignored. */
 export function parseTokenLines(text: string): string[] {
   const out: string[] = [];
-  for (const line of text.split(/\r?\n/)) {
+  for (const line of text.split(/\r\n|\r|\n/)) { // old Mac line ends too: a CR inside a token would lock everyone out
     const t = line.trim();
     if (t !== '' && !t.startsWith('#')) out.push(t);
   }

@@ -33,6 +33,7 @@ test('the set keeps fingerprints, never the tokens', () => {
 test('token file lines: blank lines and # comments ignored, whitespace trimmed, CRLF accepted', () => {
   assert.deepEqual(parseTokenLines('# rotation 2026-11\r\ntok-a\r\n\r\n   \n  tok-b  \n#tok-c\n'), ['tok-a', 'tok-b']);
   assert.deepEqual(parseTokenLines('\n# only comments\n'), []);
+  assert.deepEqual(parseTokenLines('# CR line ends\rtok-a\rtok-b\r'), ['tok-a', 'tok-b']);
 });
 
 test('gate: static tokens only answer synchronously; missing / mismatch / api_denied', () => {
@@ -61,4 +62,11 @@ test('gate: audit-only lets token refusals through but never an API outside the 
   assert.equal(gate.refused('mismatch', 'GET /x', STATE, '127.0.0.1', 'bad'), true);
   assert.equal(gate.refused('api_denied', 'GET /x', STATE, '127.0.0.1', 't'), false);
   assert.deepEqual(seen, ['mismatch:true', 'api_denied:false']);
+});
+
+test('a token that is not ASCII matches its UTF-8 bytes as a header carries them (one character per byte)', () => {
+  const set = createStaticTokenSet(['tök-日本']);
+  assert.equal(set.matches(Buffer.from('tök-日本', 'utf8').toString('latin1')), true);
+  assert.equal(set.matches(Buffer.from('tök-日本', 'latin1').toString('latin1')), false);
+  assert.equal(set.matches('tök-日本'), true, 'a string with wider characters is compared as its UTF-8 bytes');
 });
