@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { ResourceDocument } from './resource-files.js';
 import { located as at, schemaProblems, type OtherResource } from './resource-schema.js';
 import { ComponentConfigError, ResourcesError, type SecretStore } from './types.js';
+import { isHeaderName, isHeaderValue } from '../util/header-chars.js';
 
 export const HTTP_ENDPOINT_KIND = 'HTTPEndpoint';
 
@@ -94,8 +95,6 @@ export async function loadHttpEndpoints(
   return out;
 }
 
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
-const ODD_IN_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 // set by the sidecar from the request itself
 const FRAMING = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'te', 'trailer', 'upgrade', 'expect']);
 
@@ -118,11 +117,11 @@ async function resolve(e: EndpointDoc, doc: ResourceDocument, secrets: (name: st
     const value = await read(`spec.headers[${i}]`, ['spec', 'headers', i], h);
     // Checked here, not at the first call: a header node cannot send would fail every call,
     // and framing headers would make the endpoint wait for a body that never comes.
-    if (!HEADER_NAME.test(name) || FRAMING.has(name)) {
+    if (!isHeaderName(name) || FRAMING.has(name)) {
       throw new ComponentConfigError(at(doc, ['spec', 'headers', i, 'name']), `spec.headers[${i}].name`, `"${h.name}" is not a header the sidecar can add (a token; not ${[...FRAMING].join(', ')})`);
     }
     // only the position is named: the value may come from a secret
-    if (ODD_IN_VALUE.test(value)) throw new ComponentConfigError(at(doc, ['spec', 'headers', i]), `spec.headers[${i}].value`, 'holds a character a header cannot carry (CR, LF, a control character, or one past U+00FF)');
+    if (!isHeaderValue(value)) throw new ComponentConfigError(at(doc, ['spec', 'headers', i]), `spec.headers[${i}].value`, 'holds a character a header cannot carry (CR, LF, a control character, or one past U+00FF)');
     headers.push([name, value]);
   }
   const t = e.spec.clientTLS;

@@ -19,6 +19,7 @@ import {
 import { goJsonMarshal } from '../core/go-json.js';
 import { CLOUDEVENT_CONTENT_TYPE, ceString, isCloudEventContentType, isJsonContentType, isStringContentType, type CloudEvent } from '../core/pubsub-cloudevents.js';
 import { goJsonField } from '../core/go-json.js';
+import { goHeaderValue, isHeaderName } from '../util/header-chars.js';
 
 export const ON_TOPIC_EVENT = '/dapr.proto.runtime.v1.AppCallback/OnTopicEvent';
 
@@ -50,15 +51,16 @@ export interface AppAccess {
 // Never passed from message metadata to the app: connection-scoped headers, what the channel
 // sets itself, and anything that could pose as the sidecar's app token.
 const NOT_PASSED = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'content-type', 'dapr-api-token', 'authorization', 'traceparent', 'tracestate']);
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
 
 /** Message metadata as header pairs, plus pubsubname and the trace context, then the token. */
 export function deliveryHeaders(d: Delivery, access: Pick<AppAccess, 'token' | 'tokenHeader'>): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   for (const [k, v] of Object.entries(d.metadata)) {
     const name = k.toLowerCase();
-    if (NOT_PASSED.has(name) || name === access.tokenHeader || name === 'pubsubname' || !HEADER_NAME.test(name) || /[\r\n\0]/.test(v)) continue;
-    out.push([name, v]);
+    if (NOT_PASSED.has(name) || name === access.tokenHeader || name === 'pubsubname' || !isHeaderName(name)) continue;
+    // as daprd's Go client sends it; one node cannot send is left out rather than failing the delivery
+    const value = goHeaderValue(v);
+    if (value !== undefined) out.push([name, value]);
   }
   out.push(['pubsubname', d.pubsubName]);
   const traceparent = ceString(d.cloudEvent, 'traceparent') || ceString(d.cloudEvent, 'traceid');

@@ -12,6 +12,7 @@ import { DaprError } from '../../errors/table.js';
 import { AUTHORIZATION_HEADER } from '../../security/api-token.js';
 import { appIdOfBasic } from './app-id-basic.js';
 import type { FallbackRoute, HttpMethod, HttpRequest, HttpResponse, RouteDef } from './types.js';
+import { goHeaderValue, isHeaderName } from '../../util/header-chars.js';
 
 const VERBS: readonly HttpMethod[] = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'TRACE'];
 export const INVOKE_PATH = '/v1.0/invoke/:appId/method/*';
@@ -127,10 +128,6 @@ async function call(ctx: CoreContext, req: HttpRequest, target: HttpInvokeTarget
   return answer.stream ? { ...answer, streamFailure: (err) => new DaprError('ERR_DIRECT_INVOKE', `failed to invoke, id: ${target.appId}, err: the app's answer broke off (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`) } : answer;
 }
 
-// What node sends in a header: a token for the name; tab, visible ASCII and Latin-1 in a value.
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const ODD_IN_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-
 /**
  * A header of the app's answer as Go's server writes it to daprd's caller, or undefined when
  * it is dropped: an invalid name is dropped, CR and LF in a value become spaces, a value past
@@ -138,10 +135,7 @@ const ODD_IN_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
  * with other control characters is dropped (node cannot send it).
  */
 export function relayableHeader(name: string, value: string): string | undefined {
-  if (!HEADER_NAME.test(name)) return undefined;
-  if (!ODD_IN_VALUE.test(value)) return value;
-  const v = Buffer.from(value.replace(/[\r\n]/g, ' ').trim(), 'utf8').toString('latin1');
-  return ODD_IN_VALUE.test(v) ? undefined : v;
+  return isHeaderName(name) ? goHeaderValue(value) : undefined;
 }
 
 function toHttpResponse(res: AppResponse | StreamedAppResponse): HttpResponse {

@@ -258,7 +258,7 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
     // destroyed without an error (the app's connection cut): failed all the same
     const closed = (): void => early(Object.assign(new Error('the app closed the connection'), { code: 'ECONNRESET' }));
     // It may have failed already, its events gone by, before the answer got here.
-    if (body.destroyed) return body.errored ? early(body.errored) : closed();
+    if (body.destroyed) return body.errored ? early(body.errored) : body.readableEnded ? empty() : closed();
     body.on('data', first).once('end', empty).once('error', early).once('close', closed);
     res.once('close', gone);
   }
