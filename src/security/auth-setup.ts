@@ -155,8 +155,9 @@ export async function setupAuth(o: AuthSetupOptions): Promise<AuthSetup> {
   if (o.allowBearer) parts.push('Authorization: Bearer accepted');
   if (o.auditOnly) parts.push('AUDIT ONLY: refusals are logged, not enforced');
 
-  // App token: kept current for the app channel (which sends it to the app).
-  let appToken = o.appToken;
+  // App token: kept current for the app channel (which sends it to the app), as it goes on
+  // the wire (a token that is not ASCII as its UTF-8 bytes).
+  let appTokenHeader = o.appToken === undefined ? undefined : headerForm(o.appToken);
   if (o.appTokenFile) {
     const path = o.appTokenFile;
     let text: string;
@@ -165,14 +166,14 @@ export async function setupAuth(o: AuthSetupOptions): Promise<AuthSetup> {
     } catch (err) {
       throw new AuthSetupError(`App API token file ${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
-    appToken = parseTokenLines(text)[0];
-    if (appToken === undefined) throw new AuthSetupError(`App API token file ${path}: holds no token`);
+    const fromFile = parseTokenLines(text)[0];
+    if (fromFile === undefined) throw new AuthSetupError(`App API token file ${path}: holds no token`);
     if (o.appToken) o.log.warn('APP_API_TOKEN is ignored: APP_API_TOKEN_FILE takes precedence');
+    appTokenHeader = headerForm(fromFile);
     const watch = watchTextFile(path, text, {
       onChange(next) {
         const t = parseTokenLines(next)[0];
         if (t === undefined) return reloadReport('error', `App API token file ${path} holds no token; keeping the token loaded before`);
-        appToken = t;
         appTokenHeader = headerForm(t);
         reloadReport('success', `App API token file ${path} reloaded (fingerprint ${tokenFingerprint(t)})`);
       },
@@ -180,9 +181,6 @@ export async function setupAuth(o: AuthSetupOptions): Promise<AuthSetup> {
     });
     closers.push(() => watch.close());
   }
-
-  // as it goes on the wire (a token that is not ASCII as its UTF-8 bytes)
-  let appTokenHeader = appToken === undefined ? undefined : headerForm(appToken);
 
   const audit = createAuditLog(o.audit);
   closers.push(() => audit.close());
