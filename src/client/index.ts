@@ -15,7 +15,7 @@ import { anyUnpack } from '@bufbuild/protobuf/wkt';
 import { StatusSchema } from '../gen/google/rpc/status_pb.js';
 import { ErrorInfoSchema } from '../gen/google/rpc/error_details_pb.js';
 import { tokenProvider, type TokenOptions, type TokenProvider } from './token.js';
-import { headerForm } from '../security/token-set.js';
+import { headerForm } from '../util/header-chars.js';
 
 export type { TokenOptions, TokenProvider };
 

@@ -2,7 +2,7 @@
 // already stringified numbers/booleans and resolved secretKeyRef); factories use these helpers
 // so that a bad value always fails the same way: a ComponentConfigError naming the field.
 
-import { MAX_TIMER_MS, MAX_TIMER_TEXT, parseDuration as parseGoDuration } from '../util/units.js';
+import { MAX_TIMER_MS, parseDuration as parseGoDuration, TOO_LONG_FOR_A_TIMER } from '../util/units.js';
 import { ComponentConfigError, type ComponentSpec } from './types.js';
 
 /**
@@ -56,6 +56,6 @@ export class MetadataReader {
     if (raw === undefined) return fallbackMs;
     const ms = parseDuration(raw) ?? this.fail(field, `expected a duration like "2s" or "500ms", got "${raw}"`);
     // A timer cannot wait longer: it would fire at once, every time.
-    return ms <= MAX_TIMER_MS ? ms : this.fail(field, `"${raw}" is longer than ${MAX_TIMER_TEXT}, the longest wait the sidecar can time`);
+    return ms <= MAX_TIMER_MS ? ms : this.fail(field, `"${raw}" ${TOO_LONG_FOR_A_TIMER}`);
   }
 }

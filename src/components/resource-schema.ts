@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { parseDuration } from './metadata-values.js';
 import type { ResourceDocument } from './resource-files.js';
-import { MAX_TIMER_MS, MAX_TIMER_TEXT } from '../util/units.js';
+import { MAX_TIMER_MS, TOO_LONG_FOR_A_TIMER } from '../util/units.js';
 
 export interface MetadataEntry {
   readonly name: string;
@@ -107,9 +107,12 @@ export function classify(doc: ResourceDocument): Classified {
   if (!parsed.success) return { problems: schemaProblems(doc, parsed.error) };
   const c = parsed.data;
   const initTimeoutMs = c.spec.initTimeout === undefined ? DEFAULT_INIT_TIMEOUT_MS : parseDuration(c.spec.initTimeout);
-  if (initTimeoutMs === undefined || initTimeoutMs <= 0 || initTimeoutMs > MAX_TIMER_MS) {
+  if (initTimeoutMs !== undefined && initTimeoutMs > MAX_TIMER_MS) {
+    return { problems: [`${located(doc, ['spec', 'initTimeout'])}: spec.initTimeout: "${c.spec.initTimeout}" ${TOO_LONG_FOR_A_TIMER}`] };
+  }
+  if (initTimeoutMs === undefined || initTimeoutMs <= 0) {
     const at = ['spec', 'initTimeout'];
-    return { problems: [`${located(doc, at)}: spec.initTimeout: expected a positive duration like "5s" of at most ${MAX_TIMER_TEXT}, got "${c.spec.initTimeout}"`] };
+    return { problems: [`${located(doc, at)}: spec.initTimeout: expected a positive duration like "5s", got "${c.spec.initTimeout}"`] };
   }
   return {
     component: {

@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { FLAGS, FLAG_BY_NAME } from '../cli/flags.js';
 import type { ParsedArgs, FlagValue } from '../cli/parse-args.js';
-import { MAX_TIMER_MS, MAX_TIMER_TEXT, parseDuration, parseQuantity } from '../util/units.js';
+import { MAX_TIMER_MS, parseDuration, parseQuantity, TOO_LONG_FOR_A_TIMER } from '../util/units.js';
 
 export type AppProtocol = 'http' | 'https' | 'grpc' | 'grpcs' | 'h2c';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
@@ -192,7 +192,7 @@ export function buildRunConfig(args: ParsedArgs, env: Env): RunConfig {
   if (block) {
     const ms = parseDuration(block);
     if (ms === undefined) problems.push(`--dapr-block-shutdown-duration: "${block}" is not a duration such as 10s`);
-    else if (ms > MAX_TIMER_MS) problems.push(`--dapr-block-shutdown-duration: "${block}" is longer than ${MAX_TIMER_TEXT}, the longest wait the sidecar can time`);
+    else if (ms > MAX_TIMER_MS) problems.push(`--dapr-block-shutdown-duration: "${block}" ${TOO_LONG_FOR_A_TIMER}`);
     else blockShutdownMs = ms;
   }
 
@@ -205,7 +205,7 @@ export function buildRunConfig(args: ParsedArgs, env: Env): RunConfig {
   const callTimeout = str('app-call-timeout') ?? '0';
   const appCallTimeoutMs = parseDuration(callTimeout);
   if (appCallTimeoutMs === undefined || appCallTimeoutMs < 0) problems.push(`--app-call-timeout: "${callTimeout}" is not a duration such as 30s`);
-  else if (appCallTimeoutMs > MAX_TIMER_MS) problems.push(`--app-call-timeout: "${callTimeout}" is longer than ${MAX_TIMER_TEXT}, the longest wait the sidecar can time (0 = no timeout)`);
+  else if (appCallTimeoutMs > MAX_TIMER_MS) problems.push(`--app-call-timeout: "${callTimeout}" ${TOO_LONG_FOR_A_TIMER} (0 = no timeout)`);
 
   let appProtocol = oneOf('app-protocol', ['http', 'https', 'grpc', 'grpcs', 'h2c'] as const);
   if (bool('app-ssl')) appProtocol = appProtocol === 'http' ? 'https' : appProtocol === 'grpc' ? 'grpcs' : appProtocol;

@@ -26,14 +26,6 @@ export interface StaticTokenSet {
 }
 
 const WIDER_THAN_A_BYTE = /[^\x00-\xff]/;
-const NOT_ASCII = /[^\x00-\x7f]/;
-
-/** A token as a header value to send: its UTF-8 bytes, one character per byte, which node
- * writes as those bytes (it writes header strings as latin-1, and refuses wider characters). */
-export function headerForm(token: string): string {
-  return NOT_ASCII.test(token) ? Buffer.from(token, 'utf8').toString('latin1') : token;
-}
-
 export const EMPTY_TOKEN_SET: StaticTokenSet = Object.freeze({ size: 0, fingerprints: [], matches: () => false });
 
 export function createStaticTokenSet(tokens: readonly string[]): StaticTokenSet {

@@ -8,6 +8,14 @@ const ODD_IN_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 export const isHeaderName = (name: string): boolean => NAME.test(name);
 export const isHeaderValue = (value: string): boolean => !ODD_IN_VALUE.test(value);
 
+const NOT_ASCII = /[^\x00-\x7f]/;
+
+/** A string as a header value to send: its UTF-8 bytes, one character per byte, which node
+ * writes as those bytes (it writes header strings as latin-1, and refuses wider characters). */
+export function headerForm(text: string): string {
+  return NOT_ASCII.test(text) ? Buffer.from(text, 'utf8').toString('latin1') : text;
+}
+
 /**
  * A header value from data, as Go's server or client writes it (daprd's side of the wire), or
  * undefined when node cannot send it at all: CR and LF become spaces, a value past Latin-1
@@ -16,6 +24,6 @@ export const isHeaderValue = (value: string): boolean => !ODD_IN_VALUE.test(valu
  */
 export function goHeaderValue(value: string): string | undefined {
   if (isHeaderValue(value)) return value;
-  const v = Buffer.from(value.replace(/[\r\n]/g, ' ').trim(), 'utf8').toString('latin1');
+  const v = headerForm(value.replace(/[\r\n]/g, ' ').trim());
   return isHeaderValue(v) ? v : undefined;
 }

@@ -17,8 +17,8 @@ export function parseQuantity(text: string): number | undefined {
 
 /** The longest delay a Node timer keeps (2^31 − 1 ms, ~24.8 days); a longer one fires at once. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
-/** MAX_TIMER_MS as a Go duration, for messages. */
-export const MAX_TIMER_TEXT = '596h31m23.647s';
+/** What a duration past MAX_TIMER_MS is told (it would fire at once, every time). */
+export const TOO_LONG_FOR_A_TIMER = 'is longer than 596h31m23.647s, the longest wait the sidecar can time';
 
 const UNIT_MS: Readonly<Record<string, number>> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const DURATION = /^([+-]?)((?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+)$/;
