@@ -6,6 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { create } from '@bufbuild/protobuf';
 import { AnySchema } from '@bufbuild/protobuf/wkt';
 import { HTTPExtension_Verb, InvokeRequestSchema } from '../../src/gen/dapr/proto/common/v1/common_pb.js';
@@ -138,6 +139,25 @@ describe('a chunked body on a verb that usually has none', () => {
       assert.deepEqual(headerValues(got[0]!.rawHeaders, 'transfer-encoding'), ['chunked']);
     });
   }
+
+  test('GET with a chunked body still arriving: relayed chunked as it comes, one request at the app', async () => {
+    const n = app.seen.length;
+    const sock = net.connect(sc.httpPort, '127.0.0.1');
+    let raw = '';
+    sock.setEncoding('latin1').on('data', (d: string) => (raw += d));
+    const closed = new Promise((ok) => sock.once('close', ok));
+    sock.write(`GET /v1.0/invoke/${APP_ID}/method/first HTTP/1.1\r\nHost: x\r\ndapr-api-token: ${TOKEN}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n` +
+      `${inner.slice(0, 10).length.toString(16)}\r\n${inner.slice(0, 10)}\r\n`);
+    await sleep(150);
+    sock.write(`${inner.slice(10).length.toString(16)}\r\n${inner.slice(10)}\r\n0\r\n\r\n`);
+    await closed;
+    assert.match(raw, /^HTTP\/1\.1 200 /);
+    await sleep(200);
+    const got = app.seen.slice(n);
+    assert.deepEqual(got.map((s) => [s.method, s.url]), [['GET', '/first']]);
+    assert.equal(got[0]!.body.toString(), inner);
+    assert.deepEqual(headerValues(got[0]!.rawHeaders, 'transfer-encoding'), ['chunked']);
+  });
 });
 
 describe('HTTP dapr-app-id header form', () => {
