@@ -9,6 +9,7 @@ import { AppChannelError, type AppChannel, type AppRequest, type AppResponse, ty
 import type { CoreContext } from './context.js';
 import { invokeExternal, isUrlTarget, namedEndpoint } from './invoke-external.js';
 import type { CallSignal } from '../util/call-signal.js';
+import { normalizeMethod } from './invoke-method.js';
 
 export interface InvokeCall {
   readonly appId: string;
@@ -45,6 +46,7 @@ const NEVER_FORWARDED = new Set([
 ]);
 
 export async function invokeMethod(ctx: CoreContext, call: InvokeCall): Promise<AppResponse> {
+  call = withCleanMethod(call);
   const endpoint = namedEndpoint(ctx, call.appId);
   if (endpoint || isUrlTarget(call.appId)) return (await invokeExternal(ctx, call, undefined, endpoint)) as AppResponse;
   if (call.appId === ctx.appId || ctx.remote?.isOwnApp(call.appId)) return invokeLocal(ctx, call, { appId: ctx.appId, namespace: ctx.invocation.namespace });
@@ -77,6 +79,7 @@ export interface BodyStream {
  * and answers buffered, as before.
  */
 export async function invokeMethodStreamed(ctx: CoreContext, call: InvokeCall, body: BodyStream | undefined): Promise<AppResponse | StreamedAppResponse> {
+  call = withCleanMethod(call);
   const endpoint = namedEndpoint(ctx, call.appId);
   if (endpoint || isUrlTarget(call.appId)) return invokeExternal(ctx, call, body, endpoint);
   if (call.appId === ctx.appId || ctx.remote?.isOwnApp(call.appId)) {
@@ -109,12 +112,19 @@ export async function invokeLocalStreamed(ctx: CoreContext, call: InvokeCall, bo
   }
 }
 
+/** The call with its method checked and cleaned (invoke-method.ts), before it goes anywhere. */
+function withCleanMethod(call: InvokeCall): InvokeCall {
+  const method = normalizeMethod(call.appId, call.method);
+  return method === call.method ? call : { ...call, method };
+}
+
 /** The call as the own app receives it: this sidecar's identity headers and app token set;
  * `body` for invokeStreaming. */
 function appRequest(ctx: CoreContext, call: InvokeCall, caller: Caller, body?: BodyStream): AppRequest {
   return {
     verb: call.verb,
-    method: call.method,
+    // again here: a call from another sidecar arrives by this path only
+    method: normalizeMethod(call.appId, call.method),
     query: call.query,
     headers: appHeaders(ctx, call.headers, ctx.appId, caller),
     body: call.body,

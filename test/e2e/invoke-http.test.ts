@@ -187,6 +187,36 @@ describe('HTTP dapr-app-id header form', () => {
   });
 });
 
+describe('the method: no way out of the method space', () => {
+  test('HTTP: dot segments (also %2e) and empty segments are resolved; the rest stays as the caller encoded it', async () => {
+    app.answer = (s) => ({ status: 200, body: JSON.stringify({ url: s.url }) });
+    for (const [path, want] of [
+      ['a/../b?q=1', '/b?q=1'], ['../../v1.0/metadata', '/v1.0/metadata'], ['%2e%2e/%2E%2e/etc/passwd', '/etc/passwd'],
+      ['a//b/./c/', '/a/b/c'], ['x%2F..%2Fy', '/x%2F..%2Fy'],
+    ]) {
+      const res = await request(sc.httpPort, 'GET', `/v1.0/invoke/${APP_ID}/method/${path}`, auth());
+      assert.equal(res.status, 200, path);
+      assert.equal(last().url, want, path);
+    }
+    const viaHeader = await request(sc.httpPort, 'GET', '/a/%2e%2e/b', [...auth(), ['dapr-app-id', APP_ID]]);
+    assert.equal(viaHeader.status, 200);
+    assert.equal(last().url, '/b');
+  });
+
+  test('HTTP: ?, # and NUL percent-encoded in the method are refused (500 ERR_DIRECT_INVOKE, daprd\'s words); nothing reaches the app', async () => {
+    const n = app.seen.length;
+    for (const [path, shown] of [['a%3Fb', 'a?b'], ['a%23b', 'a#b'], ['a%00b', 'a\\x00b']]) {
+      const res = await request(sc.httpPort, 'GET', `/v1.0/invoke/${APP_ID}/method/${path}`, auth());
+      assert.equal(res.status, 500);
+      assert.deepEqual(JSON.parse(res.body.toString()), {
+        errorCode: 'ERR_DIRECT_INVOKE',
+        message: `failed to invoke, id: ${APP_ID}, err: rpc error: code = InvalidArgument desc = invalid method: method contains forbidden character: "${shown}"`,
+      });
+    }
+    assert.equal(app.seen.length, n);
+  });
+});
+
 describe('gRPC InvokeService', () => {
   test('verb, query, body, content type and metadata reach the HTTP app; the answer comes back', async () => {
     app.answer = () => ({ status: 200, headers: { 'content-type': 'text/plain' }, body: 'pong' });
@@ -234,7 +264,22 @@ describe('gRPC InvokeService', () => {
     const e = await grpcError(() => client.invokeService({ id: APP_ID, message: { method: 'a\u0000b', httpExtension: { verb: HTTPExtension_Verb.GET } } }));
     assert.equal(e.code, Code.Internal);
     assert.equal(e.info?.reason, 'ERR_DIRECT_INVOKE');
-    assert.equal(e.rawMessage, `failed to invoke, id: ${APP_ID}, err: net/url: invalid control character in URL`);
+    assert.equal(e.rawMessage, `failed to invoke, id: ${APP_ID}, err: rpc error: code = InvalidArgument desc = invalid method: method contains forbidden character: "a\\x00b"`);
+    assert.equal(app.seen.length, n);
+  });
+
+  test('dot segments are resolved before the app sees the method; ? and # in it are refused (daprd 1.18)', async () => {
+    app.answer = () => ({ status: 200, body: 'ok' });
+    const client = daprGrpcClient(sc.grpcPort, TOKEN);
+    await client.invokeService({ id: APP_ID, message: { method: '../../admin/./users//', httpExtension: { verb: HTTPExtension_Verb.GET, querystring: 'a=1' } } });
+    assert.equal(last().url, '/admin/users?a=1');
+    const n = app.seen.length;
+    for (const method of ['echo?x=1', 'a#b']) {
+      const e = await grpcError(() => client.invokeService({ id: APP_ID, message: { method, httpExtension: { verb: HTTPExtension_Verb.GET, querystring: 'a=1' } } }));
+      assert.equal(e.code, Code.Internal);
+      assert.equal(e.info?.reason, 'ERR_DIRECT_INVOKE');
+      assert.equal(e.rawMessage, `failed to invoke, id: ${APP_ID}, err: rpc error: code = InvalidArgument desc = invalid method: method contains forbidden character: "${method}"`);
+    }
     assert.equal(app.seen.length, n);
   });
 

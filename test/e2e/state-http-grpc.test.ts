@@ -181,6 +181,31 @@ describe('HTTP state API', () => {
     assert.equal(errorOf(r).message, 'operation type merge not supported');
   });
 
+  test('an unknown concurrency or consistency model is refused as daprd\'s stores refuse it, and nothing is written', async () => {
+    const cases: Array<[RawResponse, string, string]> = [
+      [await save([{ key: 'opt-a', value: 1 }, { key: 'opt-b', value: 2, options: { concurrency: 'foo' } }]), 'ERR_STATE_SAVE', "failed saving state in state store statestore: unrecognized concurrency model 'foo'"],
+      [await save([{ key: 'opt-a', value: 1, options: { concurrency: 'bar', consistency: 'foo' } }]), 'ERR_STATE_SAVE', "failed saving state in state store statestore: unrecognized consistency model 'foo'"],
+      [await del('opt-a', {}, '?concurrency=bogus&consistency=bogus'), 'ERR_STATE_DELETE', "failed deleting state with key opt-a: unrecognized consistency model 'bogus'"],
+      [await post(`/v1.0/state/${STORE}/transaction`, { operations: [{ operation: 'upsert', request: { key: 'opt-a', value: 1, options: { concurrency: 'x' } } }] }), 'ERR_STATE_TRANSACTION', "error while executing state transaction: unrecognized concurrency model 'x'"],
+    ];
+    for (const [r, code, message] of cases) {
+      assert.equal(r.status, 500, r.text);
+      assert.deepEqual(errorOf(r), { errorCode: code, message });
+    }
+    assert.equal((await get('opt-a')).status, 204);
+    // the known ones, and none, pass
+    assert.equal((await save([{ key: 'opt-a', value: 1, options: { concurrency: 'last-write', consistency: 'strong' } }])).status, 204);
+    assert.equal((await del('opt-a', {}, '?concurrency=first-write&consistency=eventual')).status, 204);
+    // options that are not an object, or a model that is not a string: 400, as daprd's decoder says
+    for (const options of ['x', { concurrency: 5 }]) {
+      const r = await save([{ key: 'opt-a', value: 1, options }]);
+      assert.equal(r.status, 400, r.text);
+      assert.equal(errorOf(r).errorCode, 'ERR_MALFORMED_REQUEST');
+    }
+    // the store is named first when it is unknown too
+    assert.equal(errorOf(await save([{ key: 'k', value: 1, options: { concurrency: 'foo' } }], 'nope')).errorCode, 'ERR_STATE_STORE_NOT_FOUND');
+  });
+
   test('an unknown store is 400 ERR_STATE_STORE_NOT_FOUND on get, save, delete, bulk and transaction', async () => {
     const rs = [
       await get('k', 'nope'),

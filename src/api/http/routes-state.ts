@@ -91,12 +91,15 @@ async function save(ctx: CoreContext, req: HttpRequest): Promise<HttpResponse> {
   if (body.length === 0) return NO_CONTENT;
   const md = queryMetadata(req.query);
   const states = body.map((item, i) => stateItem(item, `[${i}]`, md));
+  refuseUnknownModel(ctx, req.params.storeName!, body.map((item) => modelProblem(isRecord(item) ? item.options : undefined)), 'ERR_STATE_SAVE', `failed saving state in state store ${req.params.storeName!}`);
   await state.saveState(ctx, create(SaveStateRequestSchema, { storeName: req.params.storeName!, states }));
   return NO_CONTENT;
 }
 
 async function del(ctx: CoreContext, req: HttpRequest): Promise<HttpResponse> {
   const ifMatch = req.headers['if-match'];
+  const models = { concurrency: req.query.get('concurrency'), consistency: req.query.get('consistency') };
+  refuseUnknownModel(ctx, req.params.storeName!, [modelProblem(models)], 'ERR_STATE_DELETE', `failed deleting state with key ${req.params.key!}`);
   await state.deleteState(
     ctx,
     create(DeleteStateRequestSchema, {
@@ -127,6 +130,8 @@ async function transaction(ctx: CoreContext, req: HttpRequest): Promise<HttpResp
       request: stateItem(op.request, `operations[${i}].request`, {}),
     });
   });
+  const problems = body.operations.map((op) => modelProblem(isRecord(op) && isRecord(op.request) ? op.request.options : undefined));
+  refuseUnknownModel(ctx, req.params.storeName!, problems, 'ERR_STATE_TRANSACTION', 'error while executing state transaction');
   await state.executeStateTransaction(
     ctx,
     create(ExecuteStateTransactionRequestSchema, {
@@ -164,7 +169,15 @@ function stateItem(v: unknown, where: string, queryMd: Record<string, string>): 
   if (v.etag !== undefined && v.etag !== null && typeof v.etag !== 'string') {
     throw new DaprError('ERR_MALFORMED_REQUEST', `failed deserializing HTTP body: ${where}.etag must be a string`);
   }
+  if (v.options !== undefined && v.options !== null && !isRecord(v.options)) {
+    throw new DaprError('ERR_MALFORMED_REQUEST', `failed deserializing HTTP body: ${where}.options must be an object`);
+  }
   const opts = isRecord(v.options) ? v.options : {};
+  for (const field of ['concurrency', 'consistency'] as const) {
+    if (opts[field] !== undefined && opts[field] !== null && typeof opts[field] !== 'string') {
+      throw new DaprError('ERR_MALFORMED_REQUEST', `failed deserializing HTTP body: ${where}.options.${field} must be a string`);
+    }
+  }
   return create(StateItemSchema, {
     key: v.key,
     // daprd marshals a missing value as JSON null
@@ -176,6 +189,28 @@ function stateItem(v: unknown, where: string, queryMd: Record<string, string>): 
       consistency: consistencyOf(typeof opts.consistency === 'string' ? opts.consistency : null),
     }),
   });
+}
+
+/**
+ * A concurrency or consistency model daprd's state stores do not know, as they word it
+ * (components-contrib's CheckRequestOptions, consistency checked first), or undefined. The
+ * HTTP API takes them as free text; an unknown one is refused, not read as "unspecified".
+ */
+export function modelProblem(options: unknown): string | undefined {
+  if (!isRecord(options)) return undefined;
+  const { concurrency: c, consistency: s } = options;
+  if (typeof s === 'string' && s !== '' && s !== 'strong' && s !== 'eventual') return `unrecognized consistency model '${s}'`;
+  if (typeof c === 'string' && c !== '' && c !== 'first-write' && c !== 'last-write') return `unrecognized concurrency model '${c}'`;
+  return undefined;
+}
+
+/** The first problem of `problems` as daprd's store error (an unknown store is named first,
+ * as daprd finds the store before the store checks the options); nothing is written. */
+function refuseUnknownModel(ctx: CoreContext, storeName: string, problems: ReadonlyArray<string | undefined>, code: 'ERR_STATE_SAVE' | 'ERR_STATE_DELETE' | 'ERR_STATE_TRANSACTION', context: string): void {
+  const problem = problems.find((p) => p !== undefined);
+  if (problem === undefined) return;
+  state.resolveStore(ctx, storeName);
+  throw new DaprError(code, `${context}: ${problem}`);
 }
 
 function concurrencyOf(v: string | null): Concurrency {
