@@ -6,6 +6,7 @@
 // path outside the method space. Unlike daprd, an encoded slash (`%2F`) stays inside its
 // segment: the app still receives the caller's encoding (docs/api.md).
 import { DaprError } from '../errors/table.js';
+import { goQuoteChar } from './go-json-syntax.js';
 
 const ESCAPE = /%([0-9a-fA-F]{2})/g;
 const FORBIDDEN = /[#?\x00-\x1f\x7f]/;
@@ -25,16 +26,13 @@ function decodedBytes(method: string): Buffer {
   return Buffer.concat(parts);
 }
 
-/** Go's %q of a string (strconv.Quote), for the error's wording. */
+/** Go's %q of a string (strconv.Quote), for the error's wording: each character as Go's
+ * quoteChar writes it, but for the quotes themselves. */
 export function goQuote(s: string): string {
-  const named: Record<number, string> = { 7: '\\a', 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r', 34: '\\"', 92: '\\\\' };
   let out = '"';
   for (const ch of s) {
     const c = ch.codePointAt(0)!;
-    if (named[c]) out += named[c];
-    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, '0')}`;
-    else if (c >= 0x80 && c < 0xa0) out += `\\u${c.toString(16).padStart(4, '0')}`;
-    else out += ch;
+    out += c === 0x22 ? '\\"' : c === 0x27 ? "'" : c <= 0xff ? goQuoteChar(c).slice(1, -1) : ch;
   }
   return out + '"';
 }
