@@ -6,6 +6,7 @@ import type { ClientHttp2Stream, OutgoingHttpHeaders } from 'node:http2';
 import { Transform, type Readable } from 'node:stream';
 import type { UnaryCall, UnaryResult } from './grpc-unary.js';
 import { toAbortSignal, type CallSignal } from '../util/call-signal.js';
+import { HTTPExtension_Verb } from '../gen/dapr/proto/common/v1/common_pb.js';
 
 /** Header pairs as they go on the wire (lower-case names; repeated names allowed). */
 export type HeaderPairs = ReadonlyArray<readonly [string, string]>;
@@ -53,6 +54,27 @@ export function requestTarget(req: Pick<AppRequest, 'method' | 'query'>): string
   } catch {
     throw new AppChannelError('failed', 'the method is not valid Unicode'); // a lone surrogate
   }
+}
+
+/** The verb of a call that came without an HTTP extension (gRPC InvokeService, or another
+ * sidecar relaying one): a gRPC app gets the message without one, an HTTP app is not called. */
+export const NO_VERB = '';
+
+/** The verb of an InvokeRequest's HTTP extension: its name (NONE included), an unnamed value
+ * as its number (as daprd writes it), NO_VERB when there is none. */
+export function verbOfExtension(ext: { readonly verb: HTTPExtension_Verb } | undefined): string {
+  return ext === undefined ? NO_VERB : HTTPExtension_Verb[ext.verb] ?? String(ext.verb);
+}
+
+/**
+ * The verb an HTTP app is called with. As daprd's HTTP channel: a call without an HTTP
+ * extension, with verb NONE, or with CONNECT (a tunnel, which Go's client cannot send either)
+ * is refused, in daprd's words.
+ */
+export function requestVerb(verb: string): string {
+  if (verb === NO_VERB) throw new AppChannelError('failed', 'rpc error: code = InvalidArgument desc = missing HTTP extension field');
+  if (verb === 'NONE' || verb === 'CONNECT') throw new AppChannelError('failed', 'rpc error: code = InvalidArgument desc = invalid HTTP verb');
+  return verb;
 }
 
 export interface AppResponse {

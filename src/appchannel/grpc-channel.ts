@@ -7,7 +7,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { AnySchema } from '@bufbuild/protobuf/wkt';
 import { HTTPExtension_Verb, InvokeRequestSchema, InvokeResponseSchema } from '../gen/dapr/proto/common/v1/common_pb.js';
-import { AppChannelError, type AppChannel, type AppRequest, type AppResponse } from './channel.js';
+import { AppChannelError, NO_VERB, type AppChannel, type AppRequest, type AppResponse } from './channel.js';
 import { grpcUnary } from './grpc-unary.js';
 import { sessionSource, type SessionSource } from './h2-session.js';
 
@@ -40,7 +40,8 @@ async function onInvoke(sessions: SessionSource, o: GrpcChannelOptions, req: App
     method: req.method,
     data: create(AnySchema, { value: req.body }),
     contentType,
-    httpExtension: { verb: verbOf(req.verb), querystring: req.query },
+    // a call that came without an HTTP extension reaches the app without one, as in daprd
+    httpExtension: req.verb === NO_VERB ? undefined : { verb: verbOf(req.verb), querystring: req.query },
   });
   const r = await grpcUnary(sessions, o.maxResponseBytes, {
     path: ON_INVOKE,

@@ -5,7 +5,7 @@
 // the HTTP/1.1 channel does; HTTP/2 flow control carries the backpressure.
 import http2 from 'node:http2';
 import { pipeline, type Transform } from 'node:stream';
-import { abortFailure, AppChannelError, connectFailure, limitedAnswer, requestTarget, STREAM_ABOVE_BYTES, type AppChannel, type AppRequest, type AppResponse, type StreamedAppResponse } from './channel.js';
+import { abortFailure, AppChannelError, connectFailure, limitedAnswer, requestTarget, requestVerb, STREAM_ABOVE_BYTES, type AppChannel, type AppRequest, type AppResponse, type StreamedAppResponse } from './channel.js';
 import { responseHeaders } from './http-channel.js';
 import { cutAndRetire, sessionSource, type SessionSource } from './h2-session.js';
 
@@ -31,7 +31,7 @@ export function createH2cChannel(o: H2cChannelOptions): AppChannel {
 
 /** The request's header pairs as an HTTP/2 header object (repeated names become arrays). */
 export function h2RequestHeaders(req: AppRequest): http2.OutgoingHttpHeaders {
-  const out: http2.OutgoingHttpHeaders = { ':method': req.verb, ':path': requestTarget(req) };
+  const out: http2.OutgoingHttpHeaders = { ':method': requestVerb(req.verb), ':path': requestTarget(req) };
   for (const [k, v] of req.headers) {
     const name = k.toLowerCase();
     if (NOT_H2.has(name) || name.startsWith(':')) continue;

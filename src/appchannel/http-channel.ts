@@ -5,7 +5,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { pipeline, type Transform } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
-import { abortFailure, AppChannelError, connectFailure, limitedAnswer, requestTarget, STREAM_ABOVE_BYTES, type AppChannel, type AppRequest, type AppResponse, type StreamedAppResponse } from './channel.js';
+import { abortFailure, AppChannelError, connectFailure, limitedAnswer, requestTarget, requestVerb, STREAM_ABOVE_BYTES, type AppChannel, type AppRequest, type AppResponse, type StreamedAppResponse } from './channel.js';
 
 export interface HttpChannelOptions {
   readonly host: string;
@@ -177,6 +177,7 @@ function request(agent: http.Agent, o: HttpChannelOptions, hostHeader: string, r
     // A bodiless GET stays bodiless on the wire; anything else states its length.
     headers.push('content-length', String(req.body.length));
   }
+  const method = requestVerb(req.verb);
   const path = requestTarget(req);
-  return (o.tls ? https : http).request({ agent, host: o.host, port: o.port, method: req.verb, path, headers, setHost: false });
+  return (o.tls ? https : http).request({ agent, host: o.host, port: o.port, method, path, headers, setHost: false });
 }

@@ -57,7 +57,9 @@ export type TransactionOp =
  */
 export class ETagMismatchError extends Error {
   constructor(readonly key: string) {
-    super(`possible etag mismatch. error from state store: etag mismatch for key ${key}`);
+    // daprd's words (state.ETagError with no inner error); the key stays a property: its
+    // stored form carries the app-id prefix, which is not the caller's business
+    super('possible etag mismatch. error from state store');
     this.name = 'ETagMismatchError';
   }
 }

@@ -9,12 +9,10 @@ export function checkHealth(ctx: CoreContext, appId?: string): void {
   }
 }
 
-/** daprd's outbound health: the sidecar can serve calls, whether or not the app is up yet. */
-export function checkOutboundHealth(ctx: CoreContext, appId?: string): void {
+/** daprd's outbound health: the sidecar can serve calls, whether or not the app is up yet.
+ * Unlike /v1.0/healthz it takes no `appid` (daprd ignores one). */
+export function checkOutboundHealth(ctx: CoreContext): void {
   if (!ctx.isOutboundReady()) throw new DaprError('ERR_OUTBOUND_HEALTH_NOT_READY', 'dapr outbound is not ready');
-  if (appId !== undefined && appId !== ctx.appId) {
-    throw new DaprError('ERR_HEALTH_APPID_NOT_MATCH', 'dapr app-id does not match');
-  }
 }
 
 export function shutdown(ctx: CoreContext): void {

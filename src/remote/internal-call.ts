@@ -6,11 +6,10 @@ import { create } from '@bufbuild/protobuf';
 import { AnySchema } from '@bufbuild/protobuf/wkt';
 import type { CallContext } from '../api/grpc/server.js';
 import { parseGrpcTimeout } from '../api/grpc/timeout.js';
-import type { HeaderPairs } from '../appchannel/channel.js';
+import { verbOfExtension, type HeaderPairs } from '../appchannel/channel.js';
 import type { CoreContext } from '../core/context.js';
 import type { Caller, InvokeCall } from '../core/invoke.js';
 import { DaprError } from '../errors/table.js';
-import { HTTPExtension_Verb } from '../gen/dapr/proto/common/v1/common_pb.js';
 import {
   InternalInvokeResponseSchema, ListStringValueSchema,
   type InternalInvokeRequest, type InternalInvokeResponse, type ListStringValue,
@@ -45,7 +44,7 @@ export function incomingCall(ctx: CoreContext, req: InternalInvokeRequest, call:
   return {
     appId: ctx.appId,
     method: (msg?.method ?? '').replace(/^\/+/, ''),
-    verb: ext && ext.verb !== HTTPExtension_Verb.NONE ? HTTPExtension_Verb[ext.verb] : 'POST',
+    verb: verbOfExtension(ext),
     query: ext?.querystring ?? '',
     headers,
     body,

@@ -3,7 +3,7 @@
 import { STATUS_CODES } from 'node:http';
 import { create } from '@bufbuild/protobuf';
 import { AnySchema } from '@bufbuild/protobuf/wkt';
-import type { AppRequest, AppResponse } from '../appchannel/channel.js';
+import { NO_VERB, type AppRequest, type AppResponse } from '../appchannel/channel.js';
 import { appGrpcStatus } from '../appchannel/grpc-status-code.js';
 import { DaprError, ERRORS, GrpcCode, type ErrorCode } from '../errors/table.js';
 import { HTTPExtension_Verb } from '../gen/dapr/proto/common/v1/common_pb.js';
@@ -34,7 +34,7 @@ export function toInternal(req: AppRequest): InternalInvokeRequest {
       method: req.method,
       data: create(AnySchema, { value: req.body }),
       contentType,
-      httpExtension: { verb: typeof verb === 'number' ? verb : HTTPExtension_Verb.POST, querystring: req.query },
+      httpExtension: req.verb === NO_VERB ? undefined : { verb: typeof verb === 'number' ? verb : HTTPExtension_Verb.POST, querystring: req.query },
     },
   });
 }

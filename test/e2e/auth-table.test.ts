@@ -158,6 +158,14 @@ describe('HTTP healthz exemption is exactly GET /v1.0/healthz and GET /v1.0/heal
     });
   }
 
+  test('?appid must match on /v1.0/healthz; /v1.0/healthz/outbound ignores it, as daprd', async () => {
+    const other = recordHttp(await httpRaw({ port: sc.httpPort, path: '/v1.0/healthz?appid=someone-else' }));
+    assert.equal(other.status, 500);
+    assert.equal(JSON.parse(other.text).errorCode, 'ERR_HEALTH_APPID_NOT_MATCH');
+    const outbound = recordHttp(await httpRaw({ port: sc.httpPort, path: '/v1.0/healthz/outbound?appid=someone-else' }));
+    assert.equal(outbound.status, 204, outbound.text);
+  });
+
   test('GET /v1.0/healthz with a wrong token is still answered (exempt routes ignore the token)', async () => {
     const r = recordHttp(await httpRaw({ port: sc.httpPort, path: '/v1.0/healthz', headers: { 'dapr-api-token': WRONG } }));
     assert.equal(r.status, 204);

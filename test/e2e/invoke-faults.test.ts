@@ -2,6 +2,7 @@
 // listening yet (the sidecar serves its APIs and waits), one that goes away, one that is
 // slow (--app-call-timeout), one that answers garbage; --app-max-concurrency; no app port.
 import { after, describe, test } from 'node:test';
+import { HTTPExtension_Verb } from '../../src/gen/dapr/proto/common/v1/common_pb.js';
 import assert from 'node:assert/strict';
 import { freePorts, sleep, startSidecar, stopAll } from '../helpers/sidecar.js';
 import { request, startHttpApp } from '../helpers/apps.js';
@@ -67,7 +68,7 @@ describe('failures', () => {
       assert.ok(Date.now() - t0 < 1500);
       assert.equal(res.status, 504);
       assert.equal(errorOf(res.body).errorCode, 'ERR_DIRECT_INVOKE');
-      const g = await grpcError(() => daprGrpcClient(sc.grpcPort, TOKEN).invokeService({ id: 'slow', message: { method: 'slow' } }));
+      const g = await grpcError(() => daprGrpcClient(sc.grpcPort, TOKEN).invokeService({ id: 'slow', message: { method: 'slow', httpExtension: { verb: HTTPExtension_Verb.POST } } }));
       assert.equal(g.code, Code.DeadlineExceeded);
       assert.equal((await request(sc.httpPort, 'GET', '/v1.0/invoke/slow/method/fast', auth)).body.toString(), 'fast');
     } finally {

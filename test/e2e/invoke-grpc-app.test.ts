@@ -76,6 +76,12 @@ describe('gRPC caller → gRPC app', () => {
     assertMetadata();
   });
 
+  test('a call without an HTTP extension reaches OnInvoke without one (as daprd relays it)', async () => {
+    await daprGrpcClient(sc.grpcPort, TOKEN).invokeService({ id: APP_ID, message: { method: 'ping' } });
+    assert.equal(last().request.method, 'ping');
+    assert.equal(last().request.httpExtension, undefined);
+  });
+
   test("the gRPC app's status code and message pass through", async () => {
     app.answer = () => {
       throw new GrpcStatusError(9, 'not now');

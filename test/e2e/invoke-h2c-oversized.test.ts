@@ -2,6 +2,7 @@
 // process: the oversized call fails (or, once its status is out, is cut off), and the calls
 // after it work at once — the app's connection is not left refusing new streams.
 import { after, before, describe, test } from 'node:test';
+import { HTTPExtension_Verb } from '../../src/gen/dapr/proto/common/v1/common_pb.js';
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
@@ -46,7 +47,7 @@ async function assertWorks(): Promise<void> {
   const res = await request(sc.httpPort, 'GET', `/v1.0/invoke/${APP_ID}/method/small`, auth);
   assert.equal(res.status, 200, res.body.toString());
   assert.equal(res.body.toString(), 'pong');
-  const g = await daprGrpcClient(sc.grpcPort, TOKEN).invokeService({ id: APP_ID, message: { method: 'small' } });
+  const g = await daprGrpcClient(sc.grpcPort, TOKEN).invokeService({ id: APP_ID, message: { method: 'small', httpExtension: { verb: HTTPExtension_Verb.POST } } });
   assert.equal(Buffer.from(g.data!.value).toString(), 'pong');
 }
 
@@ -71,7 +72,7 @@ describe('an h2c answer larger than --max-body-size', () => {
   });
 
   test('over gRPC InvokeService (read whole): the call fails, the next ones work', async () => {
-    await assert.rejects(daprGrpcClient(sc.grpcPort, TOKEN).invokeService({ id: APP_ID, message: { method: 'big' } }));
+    await assert.rejects(daprGrpcClient(sc.grpcPort, TOKEN).invokeService({ id: APP_ID, message: { method: 'big', httpExtension: { verb: HTTPExtension_Verb.POST } } }));
     await assertWorks();
   });
 });

@@ -248,11 +248,27 @@ describe('gRPC InvokeService', () => {
 
   test("an HTTP app's error status becomes a gRPC error carrying the status and body", async () => {
     app.answer = () => ({ status: 404, body: 'no such order' });
-    const e = await grpcError(() => daprGrpcClient(sc.grpcPort, TOKEN).invokeService({ id: APP_ID, message: { method: 'orders/9' } }));
+    const e = await grpcError(() => daprGrpcClient(sc.grpcPort, TOKEN).invokeService({ id: APP_ID, message: { method: 'orders/9', httpExtension: { verb: HTTPExtension_Verb.POST } } }));
     assert.equal(e.code, Code.NotFound);
     assert.equal(e.info?.metadata['http.code'], '404');
     assert.equal(e.info?.metadata['http.error_message'], 'no such order');
-    assert.equal(last().method, 'POST', 'no HTTP extension: POST, as daprd');
+    assert.equal(last().method, 'POST');
+  });
+
+  test('no HTTP extension, verb NONE or CONNECT: refused as daprd\'s HTTP channel refuses them; nothing reaches the app', async () => {
+    const client = daprGrpcClient(sc.grpcPort, TOKEN);
+    const n = app.seen.length;
+    for (const [message, why] of [
+      [{ method: 'x' }, 'missing HTTP extension field'],
+      [{ method: 'x', httpExtension: { verb: HTTPExtension_Verb.NONE } }, 'invalid HTTP verb'],
+      [{ method: 'x', httpExtension: { verb: HTTPExtension_Verb.CONNECT } }, 'invalid HTTP verb'],
+    ] as const) {
+      const e = await grpcError(() => client.invokeService({ id: APP_ID, message }));
+      assert.equal(e.code, Code.Internal);
+      assert.equal(e.info?.reason, 'ERR_DIRECT_INVOKE');
+      assert.equal(e.rawMessage, `failed to invoke, id: ${APP_ID}, err: rpc error: code = InvalidArgument desc = ${why}`);
+    }
+    assert.equal(app.seen.length, n);
   });
 
   test('a method with spaces or non-Latin text reaches the app percent-encoded (as Go writes it); control characters are refused', async () => {

@@ -6,10 +6,11 @@ import { STATUS_CODES } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http2';
 import { create } from '@bufbuild/protobuf';
 import { AnySchema } from '@bufbuild/protobuf/wkt';
-import { HTTPExtension_Verb, InvokeResponseSchema, type InvokeResponse } from '../../gen/dapr/proto/common/v1/common_pb.js';
+import { InvokeResponseSchema, type InvokeResponse } from '../../gen/dapr/proto/common/v1/common_pb.js';
 import type { InvokeServiceRequest } from '../../gen/dapr/proto/runtime/v1/invoke_pb.js';
 import type { CoreContext } from '../../core/context.js';
 import { invokeMethod } from '../../core/invoke.js';
+import { verbOfExtension } from '../../appchannel/channel.js';
 import { GrpcCode } from '../../errors/table.js';
 import type { CallContext } from './server.js';
 import { GrpcStatusError } from './status.js';
@@ -26,7 +27,7 @@ const MAX_ERROR_BODY = 4096;
 export async function invokeService(ctx: CoreContext, req: InvokeServiceRequest, call: CallContext): Promise<InvokeResponse> {
   const msg = req.message;
   const ext = msg?.httpExtension;
-  const verb = ext && ext.verb !== HTTPExtension_Verb.NONE ? HTTPExtension_Verb[ext.verb] : 'POST';
+  const verb = verbOfExtension(ext);
   const headers = metadataHeaders(call.metadata);
   if (msg?.contentType) headers.push(['content-type', msg.contentType]);
   const res = await invokeMethod(ctx, {
