@@ -83,7 +83,12 @@ export interface AppResponse {
   readonly body: Uint8Array;
   /** set when a gRPC app answered with a non-OK status (code, message as the app sent them) */
   readonly grpcStatus?: { readonly code: number; readonly message: string };
+  /** a gRPC app's trailer metadata: set (maybe empty) on every answer of a gRPC app, so it
+   * also tells a gRPC app's answer (headers = its header metadata) from an HTTP app's */
+  readonly trailers?: HeaderPairs;
 }
+
+export const isGrpcAnswer = (r: AppResponse): boolean => r.trailers !== undefined;
 
 /** An answer whose body is relayed as it arrives (invokeStreaming). */
 export interface StreamedAppResponse {

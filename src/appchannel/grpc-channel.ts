@@ -8,7 +8,7 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { AnySchema } from '@bufbuild/protobuf/wkt';
 import { HTTPExtension_Verb, InvokeRequestSchema, InvokeResponseSchema } from '../gen/dapr/proto/common/v1/common_pb.js';
 import { AppChannelError, NO_VERB, type AppChannel, type AppRequest, type AppResponse } from './channel.js';
-import { grpcUnary } from './grpc-unary.js';
+import { grpcUnary, type UnaryResult } from './grpc-unary.js';
 import { sessionSource, type SessionSource } from './h2-session.js';
 
 export interface GrpcChannelOptions {
@@ -50,10 +50,11 @@ async function onInvoke(sessions: SessionSource, o: GrpcChannelOptions, req: App
     signal: req.signal,
     timeoutMs: req.timeoutMs,
   });
-  if (r.code !== 0) return grpcFailure(r.code, r.statusMessage);
+  if (r.code !== 0) return grpcFailure(r);
   try {
     const res = fromBinary(InvokeResponseSchema, r.message!);
-    return { status: 200, headers: res.contentType ? [['content-type', res.contentType]] : [], body: res.data?.value ?? new Uint8Array() };
+    const headers = res.contentType ? [...r.headers, ['content-type', res.contentType] as const] : r.headers;
+    return { status: 200, headers, trailers: r.trailers, body: res.data?.value ?? new Uint8Array() };
   } catch (err) {
     throw new AppChannelError('failed', `the app's answer is not an InvokeResponse (${(err as Error).message})`);
   }
@@ -70,10 +71,11 @@ const HTTP_OF_GRPC: Readonly<Record<number, number>> = {
   1: 499, 2: 500, 3: 400, 4: 504, 5: 404, 6: 409, 7: 403, 8: 429, 9: 400, 10: 409, 11: 400, 12: 501, 13: 500, 14: 503, 15: 500, 16: 401,
 };
 
-function grpcFailure(code: number, message: string): AppResponse {
+function grpcFailure({ code, statusMessage: message, headers, trailers }: UnaryResult): AppResponse {
   return {
     status: HTTP_OF_GRPC[code] ?? 500,
-    headers: [['content-type', 'application/json']],
+    headers: [...headers, ['content-type', 'application/json']],
+    trailers,
     body: Buffer.from(JSON.stringify({ code, message, details: [] })),
     grpcStatus: { code, message },
   };

@@ -25,6 +25,9 @@ export interface UnaryResult {
   readonly statusMessage: string;
   /** the response message when code is 0 */
   readonly message?: Uint8Array;
+  /** the app's header and trailer metadata, without the names the transport owns */
+  readonly headers: HeaderPairs;
+  readonly trailers: HeaderPairs;
 }
 
 // Metadata names the channel sets itself or HTTP/2 forbids.
@@ -67,15 +70,19 @@ export function grpcUnary(sessions: SessionSource, maxResponseBytes: number, cal
     let status: string | undefined;
     let statusMessage = '';
     let httpStatus: number | undefined;
-    const readStatus = (h: http2.IncomingHttpHeaders): void => {
+    const appHeaders: Array<[string, string]> = [];
+    const appTrailers: Array<[string, string]> = [];
+    const readStatus = (h: http2.IncomingHttpHeaders, metadata: Array<[string, string]>): void => {
       if (h['grpc-status'] !== undefined) status = String(h['grpc-status']);
       if (h['grpc-message'] !== undefined) statusMessage = decodeGrpcMessage(String(h['grpc-message']));
+      appMetadata(h, metadata);
     };
     stream.on('response', (h) => {
       httpStatus = h[':status'];
-      readStatus(h);
+      // a trailers-only answer's metadata is trailer metadata, as grpc-go reads it
+      readStatus(h, h['grpc-status'] !== undefined ? appTrailers : appHeaders);
     });
-    stream.on('trailers', readStatus);
+    stream.on('trailers', (h) => readStatus(h, appTrailers));
     stream.on('data', (chunk: Buffer) => {
       try {
         messages.push(...decoder.push(chunk));
@@ -94,15 +101,27 @@ export function grpcUnary(sessions: SessionSource, maxResponseBytes: number, cal
         // gives it daprd: 404 is UNIMPLEMENTED, so callbacks fall back as they do there.
         if (httpStatus !== undefined && httpStatus !== 200) {
           const { code, message } = nonGrpcAnswer(httpStatus);
-          return resolve({ code, statusMessage: message });
+          return resolve({ code, statusMessage: message, headers: [], trailers: [] });
         }
         return reject(new AppChannelError('failed', 'the app ended the call without a gRPC status'));
       }
       const { code, message } = appGrpcStatus(status, statusMessage);
-      if (code !== 0) return resolve({ code, statusMessage: message });
+      const metadata = { headers: appHeaders, trailers: appTrailers };
+      if (code !== 0) return resolve({ code, statusMessage: message, ...metadata });
       if (messages.length !== 1) return reject(new AppChannelError('failed', `the app answered ${messages.length} messages to a unary call`));
-      resolve({ code: 0, statusMessage, message: messages[0] });
+      resolve({ code: 0, statusMessage, message: messages[0], ...metadata });
     }));
     stream.end(encodeFrame(call.message));
   });
+}
+
+// What a gRPC client library hands its caller as metadata: not the pseudo-headers, the status,
+// the content type or the encodings, which belong to this hop.
+const TRANSPORT_METADATA = new Set(['content-type', 'content-length', 'te', 'date']);
+
+function appMetadata(h: http2.IncomingHttpHeaders, into: Array<[string, string]>): void {
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined || k.startsWith(':') || k.startsWith('grpc-') || TRANSPORT_METADATA.has(k)) continue;
+    for (const one of Array.isArray(v) ? v : [v]) into.push([k, String(one)]);
+  }
 }

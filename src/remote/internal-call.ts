@@ -16,7 +16,8 @@ import {
 } from '../gen/dapr/proto/internals/v1/service_invocation_pb.js';
 import type { SidecarIdentity } from './spiffe.js';
 
-/** Trailer keys carrying a gRPC app's non-OK status through CallLocal (Pillion's convention). */
+/** Trailer keys carrying a gRPC app's status through CallLocal (Pillion's convention; present
+ * on every answer of a gRPC app, "0" when it succeeded, next to the app's own trailers). */
 export const APP_GRPC_STATUS = 'grpc-status';
 export const APP_GRPC_MESSAGE = 'grpc-message';
 
@@ -57,6 +58,8 @@ export interface AnswerHead {
   readonly status: number;
   readonly headers: HeaderPairs;
   readonly grpcStatus?: { readonly code: number; readonly message: string };
+  /** a gRPC app's trailer metadata (AppResponse.trailers) */
+  readonly trailers?: HeaderPairs;
 }
 
 /** The app's answer as an InternalInvokeResponse; `length`: a known body length, sent as the
@@ -70,9 +73,10 @@ export function responseOf(res: AnswerHead, body: Uint8Array = EMPTY, length?: n
   }
   if (length !== undefined) out['content-length'] = create(ListStringValueSchema, { values: [String(length)] });
   const trailers: Record<string, ListStringValue> = {};
-  if (res.grpcStatus) {
-    trailers[APP_GRPC_STATUS] = create(ListStringValueSchema, { values: [String(res.grpcStatus.code)] });
-    trailers[APP_GRPC_MESSAGE] = create(ListStringValueSchema, { values: [res.grpcStatus.message] });
+  for (const [k, v] of res.trailers ?? []) (trailers[k] ??= create(ListStringValueSchema, { values: [] })).values.push(v);
+  if (res.grpcStatus || res.trailers) {
+    trailers[APP_GRPC_STATUS] = create(ListStringValueSchema, { values: [String(res.grpcStatus?.code ?? 0)] });
+    trailers[APP_GRPC_MESSAGE] = create(ListStringValueSchema, { values: [res.grpcStatus?.message ?? ''] });
   }
   return create(InternalInvokeResponseSchema, {
     status: { code: res.status, message: STATUS_CODES[res.status] ?? '' },

@@ -45,14 +45,16 @@ export function fromInternal(res: InternalInvokeResponse, body: Uint8Array = res
   for (const [k, list] of Object.entries(res.headers)) for (const v of list.values) headers.push([k, v]);
   const contentType = res.message?.contentType;
   if (contentType && !headers.some(([k]) => k === 'content-type')) headers.push(['content-type', contentType]);
-  const grpc = res.trailers[APP_GRPC_STATUS]?.values[0];
   const status = res.status?.code || 200;
-  return {
-    status,
-    headers,
-    body,
-    grpcStatus: grpc === undefined ? undefined : appGrpcStatus(grpc, res.trailers[APP_GRPC_MESSAGE]?.values[0] ?? ''),
-  };
+  const grpc = res.trailers[APP_GRPC_STATUS]?.values[0];
+  if (grpc === undefined) return { status, headers, body };
+  // a gRPC app's answer: its status, and its own trailers beside it
+  const trailers: Array<[string, string]> = [];
+  for (const [k, list] of Object.entries(res.trailers)) {
+    if (k !== APP_GRPC_STATUS && k !== APP_GRPC_MESSAGE) for (const v of list.values) trailers.push([k, v]);
+  }
+  const grpcStatus = appGrpcStatus(grpc, res.trailers[APP_GRPC_MESSAGE]?.values[0] ?? '');
+  return { status, headers, body, trailers, grpcStatus: grpcStatus.code === 0 ? undefined : grpcStatus };
 }
 
 /** A failure on the way to or in the remote sidecar, as a Dapr error for the caller. */

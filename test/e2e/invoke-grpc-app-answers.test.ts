@@ -1,7 +1,8 @@
 // A gRPC app whose answers are out of the ordinary, against the real process: an answer larger
 // than --max-body-size fails its own call only (the calls after it, over every path to the app,
 // work at once), and a grpc-status that is not a gRPC code is reported as INTERNAL (malformed)
-// or UNKNOWN (a number naming no code), never passed on as it came.
+// or UNKNOWN (a number naming no code), never passed on as it came. Its response metadata comes
+// back as it sent it, through its own sidecar and through another one.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
@@ -9,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { AnySchema } from '@bufbuild/protobuf/wkt';
 import { InvokeRequestSchema, InvokeResponseSchema } from '../../src/gen/dapr/proto/common/v1/common_pb.js';
-import { startSidecar, stopAll, type Sidecar } from '../helpers/sidecar.js';
+import { freePorts, startSidecar, stopAll, tempDir, type Sidecar } from '../helpers/sidecar.js';
 import { request } from '../helpers/apps.js';
 import { Code, daprGrpcClient, grpcError } from '../helpers/connect.js';
 import { frame, grpcRaw } from '../helpers/grpc.js';
@@ -22,6 +23,7 @@ const auth: Array<[string, string]> = [['dapr-api-token', TOKEN]];
 const BIG = 16 << 20;
 let app: http2.Http2Server;
 let sc: Sidecar;
+let caller: Sidecar;
 
 /** A raw gRPC app. OnInvoke answers by method: `big` → an InvokeResponse of BIG bytes,
  * `status/<value>` → trailers `grpc-status: <value>` with message "bad", `no-status` → a message
@@ -39,6 +41,7 @@ function serve(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeade
     if (method.startsWith('status/')) return answer(stream, method.slice('status/'.length));
     if (method.startsWith('content-type/')) return answer(stream, '0', invokeResponse(Buffer.from('pong'), CONTENT_TYPES[method.slice('content-type/'.length)]));
     if (method === 'no-status') return answer(stream, undefined, invokeResponse(Buffer.from('pong')));
+    if (method.startsWith('metadata/')) return answerWithMetadata(stream, method.slice('metadata/'.length));
     answer(stream, '0', invokeResponse(method === 'big' ? Buffer.alloc(BIG, 0x41) : Buffer.from('pong')));
   });
 }
@@ -60,12 +63,33 @@ function answer(stream: http2.ServerHttp2Stream, status: string | undefined, mes
   stream.end(message ? frame(message) : undefined);
 }
 
+// Metadata a gRPC app sends with its answer, and names it must not be able to set on the
+// caller's call (they belong to the transport).
+const APP_HEADERS = { 'x-head': 'h1', 'trace-bin': 'AAEC', 'grpc-encoding': 'identity' };
+const APP_TRAILERS = { 'x-tail': 't1', 'x-tail-bin': 'AQI' };
+
+/** `metadata/ok` → a message with header and trailer metadata; `metadata/fail` → NOT_FOUND
+ * after headers; `metadata/only` → a trailers-only NOT_FOUND with its metadata. */
+function answerWithMetadata(stream: http2.ServerHttp2Stream, how: string): void {
+  if (how === 'only') {
+    return void stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '5', 'grpc-message': 'gone', ...APP_TRAILERS }, { endStream: true });
+  }
+  stream.respond({ ':status': 200, 'content-type': 'application/grpc', ...APP_HEADERS }, { waitForTrailers: true });
+  const status = how === 'ok' ? { 'grpc-status': '0' } : { 'grpc-status': '5', 'grpc-message': 'gone' };
+  stream.on('wantTrailers', () => stream.sendTrailers({ ...status, ...APP_TRAILERS }));
+  stream.end(how === 'ok' ? frame(invokeResponse(Buffer.from('pong'))) : undefined);
+}
+
 before(async () => {
   app = http2.createServer();
   app.on('stream', serve);
   await new Promise<void>((r) => app.listen(0, '127.0.0.1', () => r()));
   const port = (app.address() as AddressInfo).port;
-  sc = await startSidecar({ appId: APP_ID, token: TOKEN, args: ['--app-port', String(port), '--app-protocol', 'grpc'] });
+  const home = tempDir('pillion-grpc-answers-home-');
+  const [internal, callerInternal] = await freePorts(2);
+  sc = await startSidecar({ appId: APP_ID, token: TOKEN, home, args: ['--app-port', String(port), '--app-protocol', 'grpc', '--dapr-internal-grpc-port', String(internal)] });
+  // a sidecar without an app, calling the app through sc (remote invocation)
+  caller = await startSidecar({ appId: `${APP_ID}-caller`, token: TOKEN, home, args: ['--dapr-internal-grpc-port', String(callerInternal)] });
 });
 after(async () => {
   await stopAll();
@@ -151,3 +175,45 @@ describe('answers an HTTP caller cannot get as they are', () => {
     assert.equal(ok.code, 0);
   });
 });
+
+for (const path of ['local', 'remote'] as const) {
+  describe(`a gRPC app's response metadata (${path === 'local' ? 'its own sidecar' : 'through another sidecar'})`, () => {
+    const collect = (into: Headers) => (h: Headers) => h.forEach((v, k) => into.append(k, v));
+    const via = () => (path === 'local' ? sc : caller);
+    const invoke = (method: string, headers?: Headers, trailers?: Headers) =>
+      daprGrpcClient(via().grpcPort, TOKEN).invokeService({ id: APP_ID, message: { method } }, headers && trailers ? { onHeader: collect(headers), onTrailer: collect(trailers) } : {});
+
+    test('InvokeService: header metadata as headers, trailer metadata as trailers, as the app sent them; no dapr-http-status', async () => {
+      const headers = new Headers();
+      const trailers = new Headers();
+      const res = await invoke('metadata/ok', headers, trailers);
+      assert.equal(Buffer.from(res.data!.value).toString(), 'pong');
+      assert.equal(headers.get('x-head'), 'h1');
+      assert.equal(headers.get('trace-bin'), 'AAEC');
+      assert.equal(headers.get('dapr-http-status'), null);
+      assert.equal(headers.get('grpc-encoding'), null, "the app's transport headers stay on its own hop");
+      assert.equal(trailers.get('x-tail'), 't1');
+      assert.equal(trailers.get('x-tail-bin'), 'AQI');
+      assert.equal(trailers.get('grpc-status'), '0');
+    });
+
+    for (const how of ['fail', 'only']) {
+      test(`InvokeService, the app fails (${how === 'only' ? 'trailers-only' : 'after its headers'}): its code and message, with its metadata`, async () => {
+        const e = await grpcError(() => invoke(`metadata/${how}`));
+        assert.equal(e.code, Code.NotFound);
+        assert.equal(e.rawMessage, 'gone');
+        assert.equal(e.metadata.get('x-tail'), 't1');
+        if (how === 'fail') assert.equal(e.metadata.get('x-head'), 'h1');
+      });
+    }
+
+    test('HTTP invoke: header metadata as response headers, binary (-bin) metadata and trailers left out (as daprd)', async () => {
+      const r = await request(via().httpPort, 'POST', `/v1.0/invoke/${APP_ID}/method/metadata/ok`, auth, 'x');
+      assert.equal(r.status, 200);
+      assert.equal(r.body.toString(), 'pong');
+      assert.equal(r.headers['x-head'], 'h1');
+      assert.equal(r.headers['content-type'], 'text/plain');
+      for (const gone of ['trace-bin', 'x-tail', 'x-tail-bin', 'grpc-encoding']) assert.equal(r.headers[gone], undefined, gone);
+    });
+  });
+}

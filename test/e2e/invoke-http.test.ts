@@ -246,13 +246,47 @@ describe('gRPC InvokeService', () => {
     assertNoCallerToken(s.rawHeaders);
   });
 
-  test("an HTTP app's error status becomes a gRPC error carrying the status and body", async () => {
-    app.answer = () => ({ status: 404, body: 'no such order' });
-    const e = await grpcError(() => daprGrpcClient(sc.grpcPort, TOKEN).invokeService({ id: APP_ID, message: { method: 'orders/9', httpExtension: { verb: HTTPExtension_Verb.POST } } }));
-    assert.equal(e.code, Code.NotFound);
-    assert.equal(e.info?.metadata['http.code'], '404');
-    assert.equal(e.info?.metadata['http.error_message'], 'no such order');
-    assert.equal(last().method, 'POST');
+  test("an HTTP app's error status becomes a gRPC error carrying the status and body, coded as daprd codes it", async () => {
+    const client = daprGrpcClient(sc.grpcPort, TOKEN);
+    for (const [status, code, words] of [
+      [404, Code.NotFound, 'Not Found'], [400, Code.Internal, 'Bad Request'], [408, Code.Canceled, 'Request Timeout'],
+      [409, Code.AlreadyExists, 'Conflict'], [500, Code.Unknown, 'Internal Server Error'], [413, Code.Unknown, 'Request Entity Too Large'],
+      [503, Code.Unavailable, 'Service Unavailable'], [302, Code.Unknown, 'Found'],
+    ] as const) {
+      app.answer = () => ({ status, headers: { 'x-app': 'a1' }, body: 'no such order' });
+      const e = await grpcError(() => client.invokeService({ id: APP_ID, message: { method: 'orders/9', httpExtension: { verb: HTTPExtension_Verb.POST } } }));
+      assert.equal(e.code, code, String(status));
+      assert.equal(e.rawMessage, words);
+      assert.equal(e.info?.reason, words);
+      assert.equal(e.info?.domain, 'dapr.io');
+      assert.equal(e.info?.metadata['http.code'], String(status));
+      assert.equal(e.info?.metadata['http.error_message'], 'no such order');
+      // the answer's head still comes back, as daprd sends it ahead of the status
+      assert.equal(e.metadata.get('dapr-http-status'), String(status));
+      assert.equal(e.metadata.get('x-app'), 'a1');
+      assert.equal(last().method, 'POST');
+    }
+  });
+
+  test("an HTTP app's headers come back as response metadata, IANA's permanent names with a dapr- prefix, and its status as dapr-http-status", async () => {
+    app.answer = () => ({ status: 201, headers: { 'content-type': 'text/plain', 'x-order': '42', 'cache-control': 'no-store', 'set-cookie': ['a=1', 'b=2'], 'trace-bin': 'AAEC', 'odd-bin': 'not base64!' }, body: 'made' });
+    const seen = new Headers();
+    const res = await daprGrpcClient(sc.grpcPort, TOKEN).invokeService(
+      { id: APP_ID, message: { method: 'orders', httpExtension: { verb: HTTPExtension_Verb.POST } } },
+      { onHeader: (h) => h.forEach((v, k) => seen.append(k, v)) },
+    );
+    assert.equal(Buffer.from(res.data!.value).toString(), 'made');
+    assert.equal(res.contentType, 'text/plain');
+    assert.equal(seen.get('dapr-http-status'), '201');
+    assert.equal(seen.get('dapr-content-type'), 'text/plain');
+    assert.equal(seen.get('dapr-cache-control'), 'no-store');
+    assert.equal(seen.get('x-order'), '42');
+    assert.equal(seen.get('set-cookie'), 'a=1, b=2');
+    assert.equal(seen.get('content-type'), 'application/grpc', 'the call\'s own content type is untouched');
+    assert.equal(seen.get('cache-control'), null);
+    assert.equal(seen.get('trace-bin'), 'AAEC');
+    assert.equal(seen.get('odd-bin'), null, 'a binary value that is not base64 is left out');
+    for (const [, v] of seen) assert.ok(!v.includes(TOKEN));
   });
 
   test('no HTTP extension, verb NONE or CONNECT: refused as daprd\'s HTTP channel refuses them; nothing reaches the app', async () => {

@@ -160,6 +160,9 @@ describe('gRPC API → remote app', () => {
     const res = fromBinary(InvokeResponseSchema, r.messages[0]!);
     assert.equal(Buffer.from(res.data!.value).toString(), JSON.stringify({ url: '/grpc/path?a=b' }));
     assert.equal(res.contentType, 'application/json');
+    // the remote app's head as daprd gives it: its status and (prefixed) headers as metadata
+    assert.equal(r.headers['dapr-http-status'], '200');
+    assert.equal(r.headers['dapr-content-type'], 'application/json');
     const s = lastB();
     assert.equal(s.method, 'POST');
     assert.equal(s.body.toString(), '{"n":1}');
@@ -174,6 +177,8 @@ describe('gRPC API → remote app', () => {
     try {
       const r = await grpcRaw({ port: alpha.grpcPort, path: `${DAPR_SERVICE}/InvokeService`, metadata: { 'dapr-api-token': TOK_A }, messages: [invokeReq('beta', 'missing', '', HTTPExtension_Verb.GET)] });
       assert.equal(r.code, GrpcStatus.NOT_FOUND);
+      assert.equal(r.errorInfo?.reason, 'Not Found');
+      assert.equal(r.headers['dapr-http-status'], '404');
       assert.equal(r.errorInfo?.metadata['http.code'], '404');
       assert.equal(r.errorInfo?.metadata['http.error_message'], 'no such order');
       assert.equal(lastB().method, 'GET');

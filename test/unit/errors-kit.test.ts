@@ -12,7 +12,7 @@ import { ErrorInfoSchema, ResourceInfoSchema } from '../../src/gen/google/rpc/er
 import { StatusSchema } from '../../src/gen/google/rpc/status_pb.js';
 import { DaprError } from '../../src/errors/table.js';
 
-const statusBin = (e: DaprError): string => toGrpcTrailers(e)['grpc-status-details-bin']!;
+const statusBin = (e: DaprError): string => String(toGrpcTrailers(e)['grpc-status-details-bin']);
 const status = (e: DaprError) => fromBinary(StatusSchema, Buffer.from(statusBin(e), 'base64'));
 
 test('pub/sub not found over HTTP: the request metadata in the ErrorInfo, no ResourceInfo', () => {

@@ -11,6 +11,8 @@ import { GrpcStatusError, toGrpcTrailers, type GrpcTrailers } from './status.js'
 import { parseGrpcTimeout } from './timeout.js';
 import { SERVER_MAX_CONCURRENT_STREAMS } from '../../appchannel/h2-connect.js';
 import { Cancellation, type CallSignal } from '../../util/call-signal.js';
+import type { HeaderPairs } from '../../appchannel/channel.js';
+import { addMetadata } from './response-metadata.js';
 
 export interface CallContext {
   /** incoming metadata (HTTP/2 headers), with the API token already removed */
@@ -21,6 +23,11 @@ export interface CallContext {
   readonly path: string;
   /** who the peer proved to be (mutual TLS servers with `identify` only) */
   readonly peerIdentity?: unknown;
+  /** metadata for the answer's headers (grpc-go's SetHeader): sent with the first message, or
+   * before the status of an answer without one; names the transport owns are left out */
+  setHeader(pairs: HeaderPairs): void;
+  /** metadata for the answer's trailers (grpc-go's SetTrailer), sent with the status */
+  setTrailer(pairs: HeaderPairs): void;
 }
 
 // Handlers are typed loosely here; services bind them to their generated message types.
@@ -227,12 +234,19 @@ export class GrpcServer {
     };
     let done = false;
     let headersSent = false;
+    // Metadata a handler set for the answer (rare: InvokeService relays the app's).
+    let mdHeaders: http2.OutgoingHttpHeaders | undefined;
+    let mdTrailers: http2.OutgoingHttpHeaders | undefined;
+    const respond = (): void => {
+      headersSent = true;
+      stream.respond({ ...mdHeaders, ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+    };
     // Called once trailers may go: before the answer began, or on 'wantTrailers'.
     const end = (t: GrpcTrailers, how: Ending = headersSent ? 'trailers' : 'trailers-only'): void => {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      finish(t, how);
+      finish(mdTrailers ? { ...mdTrailers, ...t } as GrpcTrailers : t, how);
     };
     const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
       // Once the answer has begun, its trailers can only follow the end of its data — which a
@@ -252,6 +266,10 @@ export class GrpcServer {
 
     const ctx: CallContext = {
       metadata: headers, peer, path, peerIdentity: stream.session && this.opts.identify?.(stream.session),
+      setHeader: (pairs) => {
+        if (!headersSent) addMetadata((mdHeaders ??= {}), pairs);
+      },
+      setTrailer: (pairs) => addMetadata((mdTrailers ??= {}), pairs),
       get signal(): CallSignal {
         if (!abort) {
           abort = new Cancellation();
@@ -263,10 +281,7 @@ export class GrpcServer {
     const { method } = route;
     const send = async (msg: unknown): Promise<void> => {
       if (done || stream.destroyed) throw new GrpcStatusError(GrpcCode.CANCELLED, 'call ended');
-      if (!headersSent) {
-        headersSent = true;
-        stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
-      }
+      if (!headersSent) respond();
       const ok = stream.write(encodeFrame(toBinary(method.output, msg as never)));
       // A stream closed while full never drains: wait for either, or the handler hangs.
       if (!ok) {
@@ -286,8 +301,7 @@ export class GrpcServer {
         if (method.methodKind === 'unary') {
           const res = await (route.handler as UnaryHandler)(req, ctx);
           if (done) return;
-          headersSent = true;
-          stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+          respond();
           stream.once('wantTrailers', () => end({ 'grpc-status': '0' }));
           stream.end(encodeFrame(toBinary(method.output, res)));
           return;
@@ -296,15 +310,14 @@ export class GrpcServer {
       } else {
         await (route.handler as BidiHandler)(readMany(stream, decoder, method.input), ctx, send);
       }
-      if (!headersSent) {
-        headersSent = true;
-        stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
-      }
+      if (!headersSent) respond();
       if (!done && !stream.destroyed) {
         stream.once('wantTrailers', () => end({ 'grpc-status': '0' }));
         stream.end();
       }
     } catch (err) {
+      // Header metadata set before a failure goes ahead of the status, as grpc-go sends it.
+      if (mdHeaders && !headersSent && !done && !stream.destroyed) respond();
       if (headersSent && !done && !stream.destroyed) {
         // Trailers can only follow the end of the data: end the stream, then send them.
         const trailers = toGrpcTrailers(err);

@@ -19,7 +19,7 @@ export class GrpcStatusError extends Error {
   }
 }
 
-export type GrpcTrailers = Record<string, string>;
+export type GrpcTrailers = Record<string, string | string[]>;
 
 /**
  * grpc-message is percent-encoded. The gRPC spec lets space and printable ASCII except '%'

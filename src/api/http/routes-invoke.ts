@@ -7,7 +7,7 @@
 import { posix } from 'node:path';
 import type { CoreContext } from '../../core/context.js';
 import { invokeMethodStreamed } from '../../core/invoke.js';
-import { isStreamed, type AppResponse, type StreamedAppResponse } from '../../appchannel/channel.js';
+import { isGrpcAnswer, isStreamed, type AppResponse, type StreamedAppResponse } from '../../appchannel/channel.js';
 import { DaprError } from '../../errors/table.js';
 import { AUTHORIZATION_HEADER } from '../../security/api-token.js';
 import { appIdOfBasic } from './app-id-basic.js';
@@ -140,7 +140,10 @@ export function relayableHeader(name: string, value: string): string | undefined
 
 function toHttpResponse(res: AppResponse | StreamedAppResponse): HttpResponse {
   const headers: Record<string, string | string[]> = {};
+  // a gRPC app's binary metadata has no header form (daprd leaves it out too)
+  const grpc = !isStreamed(res) && isGrpcAnswer(res);
   for (const [k, raw] of res.headers) {
+    if (grpc && k.endsWith('-bin')) continue;
     const v = relayableHeader(k, raw);
     if (v === undefined) continue;
     const prev = headers[k];

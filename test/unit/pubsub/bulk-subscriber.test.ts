@@ -124,10 +124,10 @@ describe('the bulk handler', () => {
     const h = harness(false);
     const unary = async (call: UnaryCall) => {
       h.unaryCalls.push(call);
-      if (call.path === ON_BULK_TOPIC_EVENT) return { code: 12, statusMessage: 'unknown method' };
+      if (call.path === ON_BULK_TOPIC_EVENT) return { code: 12, statusMessage: 'unknown method', headers: [], trailers: [] };
       const req = fromBinary(TopicEventBulkRequestSchema, call.message);
       const statuses = req.entries.map((e) => ({ entryId: e.entryId, status: Status.SUCCESS }));
-      return { code: 0, statusMessage: '', message: toBinary(TopicEventBulkResponseSchema, create(TopicEventBulkResponseSchema, { statuses })) };
+      return { code: 0, statusMessage: '', message: toBinary(TopicEventBulkResponseSchema, create(TopicEventBulkResponseSchema, { statuses })), headers: [], trailers: [] };
     };
     const channel = { protocol: 'grpc' as const, close: () => {}, invoke: async () => { throw new Error('unused'); }, unary } as AppChannel;
     const b = createBulkHandler(sub(), { maxMessagesCount: 1, maxAwaitDurationMs: 60_000 }, { ...h.deps, app: async () => ({ channel, token: 'app-token', tokenHeader: 'dapr-api-token' }) });
