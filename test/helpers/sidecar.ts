@@ -246,13 +246,14 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 export async function startSidecar(opts: StartOptions = {}): Promise<Sidecar> {
   // A port is free only until the sidecar binds it: in between, the other test process may
   // hold it for a moment while it probes for free ports itself. A start that failed on that
-  // alone is tried again on fresh ports — never when the caller chose the ports.
-  const ownPorts = !opts.rawArgs && !opts.ports && opts.waitReady !== false;
+  // alone is tried again: on fresh ports when they are ours to choose, after a pause (the
+  // probe lets go at once) when the caller chose some of them (an internal port, say).
   for (let attempt = 1; ; attempt++) {
     try {
       return await startOnce(opts);
     } catch (err) {
-      if (!ownPorts || attempt >= 3 || !/address is already in use/.test((err as Error).message)) throw err;
+      if (attempt >= 3 || !/address is already in use/.test((err as Error).message)) throw err;
+      await sleep(200);
     }
   }
 }
