@@ -2,6 +2,7 @@
 // sidecar keeps serving (checked after each case).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { gzipSync } from 'node:zlib';
@@ -32,6 +33,33 @@ async function stillServing(): Promise<void> {
   const g = await grpcRaw({ port: sc.grpcPort, path: `${DAPR_SERVICE}/GetMetadata`, metadata: H, messages: [new Uint8Array()] });
   assert.equal(g.code, GrpcStatus.OK, `gRPC after the bad request: ${g.code} ${g.message}`);
   assert.equal(decodeOne(GetMetadataResponseSchema, g).id, 'bad-input');
+}
+
+/** A node client writing `size` bytes in 64 KiB pieces as fast as the socket takes them. */
+function upload(path: string, size: number, chunked: boolean): Promise<{ status?: number; error?: string }> {
+  return new Promise((resolve) => {
+    const out: { status?: number; error?: string } = {};
+    const headers: Record<string, string | number> = { ...JSON_H, ...(chunked ? {} : { 'content-length': size }) };
+    const req = http.request({ port: sc.httpPort, host: '127.0.0.1', method: 'POST', path, headers, agent: false }, (res) => {
+      out.status = res.statusCode;
+      res.resume();
+      res.on('end', () => setTimeout(() => resolve(out), 50));
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      out.error = err.code ?? err.message;
+      resolve(out);
+    });
+    const piece = Buffer.alloc(64 * 1024, 0x61);
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < size) {
+        sent += piece.length;
+        if (!req.write(piece)) return void req.once('drain', pump);
+      }
+      req.end();
+    };
+    pump();
+  });
 }
 
 function post(path: string, body: string | Buffer, headers: Record<string, string> = JSON_H): Promise<RawResponse> {
@@ -134,6 +162,23 @@ describe('request body size limit (--max-body-size 1Ki)', () => {
     assert.ok(Date.now() - t0 < 2500, 'the sidecar waited for the body');
     await stillServing();
   });
+
+  // Before the lingering close, every one of these failed with EPIPE: the sidecar closed on
+  // the unread upload, and the reset beat the 413 to the client.
+  // (the invocation, having no app, fails before it reads the upload: an early answer too)
+  for (const [path, framing, status] of [
+    ['/v1.0/state/statestore', 'content-length', 413], ['/v1.0/state/statestore', 'chunked', 413],
+    ['/v1.0/invoke/bad-input/method/up', 'content-length', 413], ['/v1.0/invoke/bad-input/method/up', 'chunked', 500],
+  ] as const) {
+    test(`a client still sending an upload past the limit reads the answer, not a reset (${path}, ${framing}, no Expect)`, async () => {
+      for (let i = 0; i < 5; i++) {
+        const r = await upload(path, 4 << 20, framing === 'chunked');
+        assert.equal(r.error, undefined, `attempt ${i}: ${r.error}`);
+        assert.equal(r.status, status, `attempt ${i}`);
+      }
+      await stillServing();
+    });
+  }
 
   test('an unauthenticated oversized upload gets 401 (auth before body)', async () => {
     const r = await post('/v1.0/state/statestore', 'x'.repeat(10 * LIMIT), { 'content-type': 'application/json' });

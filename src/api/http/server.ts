@@ -18,6 +18,7 @@ import { pipeline } from 'node:stream';
 import type { Duplex, Readable } from 'node:stream';
 import type { Socket } from 'node:net';
 import { readBody, tooLarge } from './body.js';
+import { lingerAfter } from './linger.js';
 import { limitedBody, STREAM_ABOVE_BYTES } from './body-stream.js';
 import { ApiRequest, scanRawHeaders, stripToken, type RawScan } from './incoming.js';
 import { createCors } from './cors.js';
@@ -188,6 +189,7 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
     // An answer before a relayed body was read to its end: the rest of it cannot be told
     // apart from a next request, so this connection is not reused.
     if (route?.streamBody && !res.req.complete && !res.headersSent) res.setHeader('connection', 'close');
+    if (!res.req.complete && res.getHeader('connection') === 'close') lingerAfter(res);
     if (r.stream) return sendStream(res, r, r.stream, route, method, started);
     if (!res.destroyed) {
       const length = r.body === undefined ? 0 : typeof r.body === 'string' ? Buffer.byteLength(r.body) : r.body.length;
