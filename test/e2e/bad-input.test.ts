@@ -8,7 +8,7 @@ import net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { StateItemSchema } from '../../src/gen/dapr/proto/common/v1/common_pb.js';
-import { GetStateRequestSchema, SaveStateRequestSchema } from '../../src/gen/dapr/proto/runtime/v1/state_pb.js';
+import { GetStateRequestSchema, GetStateResponseSchema, SaveStateRequestSchema } from '../../src/gen/dapr/proto/runtime/v1/state_pb.js';
 import { GetMetadataResponseSchema } from '../../src/gen/dapr/proto/runtime/v1/metadata_pb.js';
 import { httpRaw, jsonOf, startSidecar, stopAll, tcpRaw, type RawResponse, type Sidecar } from '../helpers/sidecar.js';
 import { DAPR_SERVICE, decodeOne, frame, grpcRaw, GrpcStatus } from '../helpers/grpc.js';
@@ -288,12 +288,28 @@ describe('odd HTTP requests', () => {
     await stillServing();
   });
 
-  test('invalid percent-encoding in a path is an error, not a crash', async () => {
-    for (const path of ['/v1.0/state/statestore/%zz', '/v1.0/state/%E0%A4%A/k', '/v1.0/state/statestore/%']) {
+  test('invalid percent-encoding in a path: 400 ERR_MALFORMED_REQUEST naming the escape as Go does (after the token check), not a crash', async () => {
+    for (const [path, why] of [
+      ['/v1.0/state/statestore/%zz', 'invalid URL escape "%zz"'], ['/v1.0/state/%E0%A4%A/k', 'invalid URL escape "%A/"'],
+      ['/v1.0/state/statestore/%', 'invalid URL escape "%"'], ['/v1.0/invoke/app%zz/method/m', 'invalid URL escape "%zz"'],
+      ['/v1.0/invoke/bad-input/method/a%zz', 'invalid URL escape "%zz"'], ['/no/route%zz', 'invalid URL escape "%zz"'],
+      ['/v1.0/state/statestore/%ff', 'a parameter is not valid UTF-8 once percent-decoded'],
+    ]) {
       const r = await httpRaw({ port: sc.httpPort, path, headers: H });
-      assert.ok(r.status >= 400 && r.status < 500, `${path}: ${r.status} ${r.text}`);
+      assert.equal(r.status, 400, `${path}: ${r.text}`);
+      assert.deepEqual(jsonOf(r), { errorCode: 'ERR_MALFORMED_REQUEST', message: `malformed request path: ${why}` });
+      assert.equal((await httpRaw({ port: sc.httpPort, path })).status, 401, `${path} without the token`);
     }
     await stillServing();
+  });
+
+  test("'+' in a route parameter is a space, as daprd reads it (Go's QueryUnescape); %2B is a plus", async () => {
+    assert.equal((await post('/v1.0/state/statestore', JSON.stringify([{ key: 'a b', value: 'space' }, { key: 'a+b', value: 'plus' }]))).status, 204);
+    assert.equal((await httpRaw({ port: sc.httpPort, path: '/v1.0/state/statestore/a+b', headers: H })).text, '"space"');
+    assert.equal((await httpRaw({ port: sc.httpPort, path: '/v1.0/state/statestore/a%2Bb', headers: H })).text, '"plus"');
+    // the gRPC API takes keys as they are
+    const g = await grpcRaw({ port: sc.grpcPort, path: `${DAPR_SERVICE}/GetState`, metadata: H, messages: [toBinary(GetStateRequestSchema, create(GetStateRequestSchema, { storeName: 'statestore', key: 'a b' }))] });
+    assert.equal(Buffer.from(decodeOne(GetStateResponseSchema, g).data).toString(), '"space"');
   });
 
   test('a client that disconnects in the middle of a body does not hurt the sidecar', async () => {

@@ -47,13 +47,13 @@ export function invokeRoutes(ctx: CoreContext): RouteDef[] {
 }
 
 /** The target and method of a raw /v1.0/invoke/<target>/method/<method> path; the target
- * is percent-decoded (Go's QueryUnescape in daprd), the method kept as written. */
+ * is percent-decoded ('+' a space: Go's QueryUnescape in daprd), the method kept as written. */
 export function pathTarget(rawPath: string): HttpInvokeTarget | undefined {
   const m = TARGET_IN_PATH.exec(rawPath);
   if (!m) return undefined;
   let appId = m[1]!;
   try {
-    appId = decodeURIComponent(appId);
+    appId = decodeURIComponent(appId.replaceAll('+', ' '));
   } catch {
     // not valid percent-encoding: the target as written
   }

@@ -19,6 +19,7 @@ import type { Duplex, Readable } from 'node:stream';
 import type { Socket } from 'node:net';
 import { readBody, tooLarge } from './body.js';
 import { lingerAfter } from './linger.js';
+import { badEscape, literalPercents, routingPath } from './path-escapes.js';
 import { limitedBody, STREAM_ABOVE_BYTES } from './body-stream.js';
 import { ApiRequest, scanRawHeaders, stripToken, type RawScan } from './incoming.js';
 import { createCors } from './cors.js';
@@ -109,7 +110,7 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
     const url = req.url ?? '/';
     if (cors?.handle(req, res)) return opts.observe?.(undefined, method, 200, started);
     const qi = url.indexOf('?');
-    const found = router.find(method as never, qi >= 0 ? url.slice(0, qi) : url);
+    const found = router.find(method as never, routingPath(qi >= 0 ? url.slice(0, qi) : url));
     const entry = found?.store as RouteEntry | undefined;
     const route = entry?.def;
     const scan = scanRawHeaders(req.rawHeaders, bearer);
@@ -134,6 +135,16 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
     proceed(req, res, method, url, qi, found, route, scan, started);
   }
 
+  /** Why a path the router could not match is malformed: a bad escape, or a route parameter
+   * that is not UTF-8 once decoded (Go would take its bytes; a JS string cannot hold them). */
+  function pathProblem(method: string, rawPath: string): string | undefined {
+    if (!rawPath.includes('%')) return undefined;
+    const bad = badEscape(rawPath);
+    if (bad) return bad;
+    const meant = router.find(method as never, routingPath(literalPercents(rawPath)));
+    return meant ? 'a parameter is not valid UTF-8 once percent-decoded' : undefined;
+  }
+
   function refuse(req: IncomingMessage, res: ServerResponse, reason: DenyReason, target: CallTarget, presented: string | undefined, route: RouteDef | undefined, method: string, started: number): void {
     req.resume();
     const kind = refusalKind(reason);
@@ -152,6 +163,13 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
     // Whatever happens next, the caller's token goes no further than this point.
     if (scan.token !== undefined || scan.authorization !== undefined) stripToken(req, bearer);
     if (!route) {
+      // A path whose escapes do not decode matched nothing: refused as malformed (Go's server
+      // refuses a malformed escape before daprd sees the request), not sent on as a method.
+      const malformed = pathProblem(method, qi >= 0 ? url.slice(0, qi) : url);
+      if (malformed) {
+        req.resume();
+        return send(res, toHttp(new DaprError('ERR_MALFORMED_REQUEST', `malformed request path: ${malformed}`)), route, method, started);
+      }
       // daprd sends every unmatched path or method to service invocation: with a dapr-app-id
       // header that invokes the app; without one it answers 404 ERR_DIRECT_INVOKE.
       if (method !== 'CONNECT' && opts.fallback?.matches(req.rawHeaders)) return proceed(req, res, method, url, qi, null, opts.fallback.def, scan, started);
