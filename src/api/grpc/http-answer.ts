@@ -15,9 +15,9 @@ const PERMANENT = new Set([
   'max-forwards', 'origin', 'pragma', 'referer', 'via', 'warning',
 ]);
 
-// A binary (-bin) value goes out base64-encoded: the app's must already be (daprd decodes it
-// and drops what does not decode).
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+// A binary (-bin) header of an HTTP app is taken as the binary value itself, as daprd takes
+// it: it goes out base64-encoded (unpadded, as grpc-go writes binary metadata).
+const binaryMetadata = (value: string): string => Buffer.from(value, 'latin1').toString('base64').replace(/=+$/, '');
 
 const GRPC_OF_HTTP: Readonly<Record<number, GrpcCode>> = {
   400: GrpcCode.INTERNAL, 401: GrpcCode.UNAUTHENTICATED, 403: GrpcCode.PERMISSION_DENIED, 404: GrpcCode.NOT_FOUND,
@@ -31,8 +31,7 @@ const MAX_ERROR_BODY = 4096;
 export function httpAnswerMetadata(status: number, headers: HeaderPairs): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   for (const [k, v] of headers) {
-    if (k.endsWith('-bin') && !BASE64.test(v)) continue;
-    out.push([PERMANENT.has(k) ? `dapr-${k}` : k, v]);
+    out.push([PERMANENT.has(k) ? `dapr-${k}` : k, k.endsWith('-bin') ? binaryMetadata(v) : v]);
   }
   out.push(['dapr-http-status', String(status)]);
   return out;
