@@ -1,19 +1,43 @@
 // Several static tokens: any of them is accepted, compared in constant time; the file format.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createStaticTokenSet, parseTokenLines, TOKEN_PAD_BYTES } from '../../../src/security/token-set.js';
+import { createStaticTokenSet, LINEAR_UP_TO, parseTokenLines, TOKEN_PAD_BYTES } from '../../../src/security/token-set.js';
 import { createApiGate } from '../../../src/security/api-gate.js';
 import type { CallTarget } from '../../../src/security/api-access.js';
 
 const STATE: CallTarget = { group: 'state', apiDenied: false };
 
-test('every token of the set is accepted; anything else is not', () => {
-  const set = createStaticTokenSet(['old-token-1', 'new-token-22', 'x'.repeat(3000)]);
-  assert.equal(set.size, 3);
-  for (const t of ['old-token-1', 'new-token-22', 'x'.repeat(3000)]) assert.ok(set.matches(t));
-  for (const t of ['old-token-', 'old-token-11', 'new-token-2', 'x'.repeat(2999), 'x'.repeat(3001), 'x'.repeat(3072), 'OLD-TOKEN-1']) {
-    assert.ok(!set.matches(t), t.slice(0, 20));
+// Small sets are compared linearly, larger ones (a token per client) by keyed digest: the same
+// answers either way.
+const FILLER = Array.from({ length: LINEAR_UP_TO }, (_, i) => `filler-token-${i}`);
+for (const [mode, extra] of [['linear', []], ['digest lookup', FILLER]] as const) {
+  test(`every token of the set is accepted; anything else is not (${mode})`, () => {
+    const set = createStaticTokenSet(['old-token-1', 'new-token-22', 'x'.repeat(3000), ...extra]);
+    assert.equal(set.size, 3 + extra.length);
+    for (const t of ['old-token-1', 'new-token-22', 'x'.repeat(3000), ...extra]) assert.ok(set.matches(t));
+    for (const t of ['old-token-', 'old-token-11', 'new-token-2', 'x'.repeat(2999), 'x'.repeat(3001), 'x'.repeat(3072), 'OLD-TOKEN-1', 'old-token-1\u0000', '']) {
+      assert.ok(!set.matches(t), t.slice(0, 20));
+    }
+  });
+
+  test(`a token that is not ASCII matches its UTF-8 bytes as a header carries them (${mode})`, () => {
+    const set = createStaticTokenSet(['tök-日本', ...extra]);
+    assert.equal(set.matches(Buffer.from('tök-日本', 'utf8').toString('latin1')), true);
+    assert.equal(set.matches(Buffer.from('tök-日本', 'latin1').toString('latin1')), false);
+    assert.equal(set.matches('tök-日本'), true, 'a string with wider characters is compared as its UTF-8 bytes');
+  });
+}
+
+test('a set of 20,000 tokens (one per client): each is accepted, near misses are not', () => {
+  const tokens = Array.from({ length: 20_000 }, (_, i) => `client-${i}-${(i * 7919).toString(36)}`);
+  const set = createStaticTokenSet(tokens);
+  assert.equal(set.size, 20_000);
+  for (let i = 0; i < 20_000; i += 997) {
+    assert.ok(set.matches(tokens[i]!));
+    assert.ok(!set.matches(tokens[i]!.slice(0, -1)));
+    assert.ok(!set.matches(`${tokens[i]!}x`));
   }
+  assert.ok(!JSON.stringify(set).includes('client-'));
 });
 
 test('a multi-byte character cut at the buffer end cannot fake a shorter token', () => {
@@ -64,9 +88,3 @@ test('gate: audit-only lets token refusals through but never an API outside the 
   assert.deepEqual(seen, ['mismatch:true', 'api_denied:false']);
 });
 
-test('a token that is not ASCII matches its UTF-8 bytes as a header carries them (one character per byte)', () => {
-  const set = createStaticTokenSet(['tök-日本']);
-  assert.equal(set.matches(Buffer.from('tök-日本', 'utf8').toString('latin1')), true);
-  assert.equal(set.matches(Buffer.from('tök-日本', 'latin1').toString('latin1')), false);
-  assert.equal(set.matches('tök-日本'), true, 'a string with wider characters is compared as its UTF-8 bytes');
-});
