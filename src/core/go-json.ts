@@ -76,16 +76,23 @@ export const GO_JSON_MAX_DEPTH = 10_000;
 /**
  * JSON.parse with Go's nesting limit, for request bodies daprd decodes with encoding/json:
  * deeper input throws a SyntaxError worded as Go's, which callers report as their route's
- * malformed-input error, as daprd does.
+ * malformed-input error, as daprd does. So does a number past float64's range, unless
+ * `useNumber` (Go's Decoder.UseNumber, with which daprd reads CloudEvents, keeps it as text).
  */
-export function goJsonParse(text: string): unknown {
+export function goJsonParse(text: string, useNumber = false): unknown {
   if (firstTooDeep(text, GO_JSON_MAX_DEPTH) === undefined) {
+    let value: unknown;
     try {
-      return JSON.parse(text);
+      value = JSON.parse(text);
     } catch (err) {
       // the error path only: worded as Go's decoder words it (V8's as a last resort)
       throw new SyntaxError(goJsonSyntaxError(text, GO_JSON_MAX_DEPTH) ?? (err as Error).message);
     }
+    // A number past float64's range is Infinity to JSON.parse (later stored as null); Go
+    // refuses it. Only a long exponent or digit run can be one, so most bodies skip the scan.
+    const huge = !useNumber && MAYBE_HUGE.test(text) ? firstHugeNumber(text) : undefined;
+    if (huge !== undefined) throw new SyntaxError(`json: cannot unmarshal number ${huge} into Go value of type float64`);
+    return value;
   }
   // too deep — or a syntax error before the bracket that is: whichever Go meets first
   throw new SyntaxError(goJsonSyntaxError(text, GO_JSON_MAX_DEPTH) ?? 'exceeded max depth');
@@ -104,6 +111,24 @@ export function firstTooDeep(text: string, max: number): string | undefined {
     else if (c === 0x5b || c === 0x7b) {
       if (++depth > max) return text[i];
     } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return undefined;
+}
+
+const MAYBE_HUGE = /[eE]\+?\d{3}|\d{309}/;
+const NUMBER = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+
+/** The first number literal of a (valid) JSON text, outside strings, that float64 cannot hold. */
+function firstHugeNumber(text: string): string | undefined {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) i = closingQuote(text, i);
+    else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      NUMBER.lastIndex = i;
+      const literal = NUMBER.exec(text)![0];
+      if (!Number.isFinite(Number(literal))) return literal;
+      i += literal.length - 1;
+    }
   }
   return undefined;
 }

@@ -123,7 +123,7 @@ export function envelopeBytes(e: NewEvent, metadata: Readonly<Record<string, str
 /** JSON as Go's decoder judges it, its nesting limit included (else the data goes as a string). */
 function isJsonText(text: string): boolean {
   try {
-    goJsonParse(text);
+    goJsonParse(text, true); // contrib's unmarshalPrecise: UseNumber
     return true;
   } catch {
     return false;
@@ -134,7 +134,7 @@ function isJsonText(text: string): boolean {
 export function fromCloudEvent(body: Uint8Array, topic: string, pubsubName: string, trace: TraceContext, now: number): CloudEvent {
   let m: unknown;
   try {
-    m = goJsonParse(Buffer.from(body).toString('utf8'));
+    m = goJsonParse(Buffer.from(body).toString('utf8'), true);
   } catch (err) {
     throw new CloudEventError((err as Error).message);
   }

@@ -108,6 +108,18 @@ describe('malformed JSON over HTTP', () => {
     assert.equal(r.status, 204, 'no item of a malformed request may be written');
   });
 
+  test('a number past float64 (1e999) is refused as daprd refuses it, not stored as null', async () => {
+    for (const [path, body] of [
+      ['/v1.0/state/statestore', '[{"key":"huge","value":{"n":1e999}}]'],
+      ['/v1.0/state/statestore/transaction', '{"operations":[{"operation":"upsert","request":{"key":"huge","value":-1E+400}}]}'],
+    ]) {
+      const r = await post(path!, body!);
+      assertMalformed(r, body!);
+      assert.match(jsonOf<{ message: string }>(r).message, /json: cannot unmarshal number (1e999|-1E\+400) into Go value of type float64/);
+    }
+    assert.equal((await httpRaw({ port: sc.httpPort, path: '/v1.0/state/statestore/huge', headers: H })).status, 204, 'nothing stored');
+  });
+
   test('an unknown store is 400 ERR_STATE_STORE_NOT_FOUND, even with a malformed body', async () => {
     const r = await post('/v1.0/state/nope', '[{"key":"k","value":1}]');
     assert.equal(r.status, 400);

@@ -65,3 +65,14 @@ test('goJsonParse accepts what encoding/json accepts (10,000 levels) and refuses
   assert.throws(() => goJsonParse(deepArray(1_000_000)), { name: 'SyntaxError', message: "invalid character '[' exceeded max depth" });
   assert.throws(() => goJsonParse('{"a":'), SyntaxError);
 });
+
+test("goJsonParse: a number past float64's range is refused as Go refuses it, not read as Infinity", () => {
+  for (const [text, literal] of [['1e999', '1e999'], ['[1, {"a": -2.5E+400}]', '-2.5E+400'], [`{"n": 1${'0'.repeat(309)}}`, `1${'0'.repeat(309)}`]]) {
+    assert.throws(() => goJsonParse(text), { name: 'SyntaxError', message: `json: cannot unmarshal number ${literal} into Go value of type float64` });
+  }
+  // in range, underflowing to zero (as Go reads it), or only text inside a string: fine
+  assert.deepEqual(goJsonParse('[1e308, 1e-999, "1e999", "\\"", 1e100]'), [1e308, 0, '1e999', '"', 1e100]);
+  assert.deepEqual(goJsonParse(`{"s": "${'9'.repeat(400)}", "k": 1}`), { s: '9'.repeat(400), k: 1 });
+  // Decoder.UseNumber (daprd's CloudEvent reading) takes any number
+  assert.deepEqual(goJsonParse('[1e999]', true), [Infinity]);
+});
