@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { AnySchema } from '@bufbuild/protobuf/wkt';
 import { InvokeRequestSchema, InvokeResponseSchema } from '../../src/gen/dapr/proto/common/v1/common_pb.js';
-import { freePorts, startSidecar, stopAll, tempDir, type Sidecar } from '../helpers/sidecar.js';
+import { startSidecar, stopAll, tempDir, type Sidecar } from '../helpers/sidecar.js';
 import { request } from '../helpers/apps.js';
 import { Code, daprGrpcClient, grpcError } from '../helpers/connect.js';
 import { frame, grpcRaw } from '../helpers/grpc.js';
@@ -85,11 +85,11 @@ before(async () => {
   app.on('stream', serve);
   await new Promise<void>((r) => app.listen(0, '127.0.0.1', () => r()));
   const port = (app.address() as AddressInfo).port;
+  // one PILLION_HOME: the sidecars find each other by app id (internal ports chosen by the helper)
   const home = tempDir('pillion-grpc-answers-home-');
-  const [internal, callerInternal] = await freePorts(2);
-  sc = await startSidecar({ appId: APP_ID, token: TOKEN, home, args: ['--app-port', String(port), '--app-protocol', 'grpc', '--dapr-internal-grpc-port', String(internal)] });
+  sc = await startSidecar({ appId: APP_ID, token: TOKEN, home, args: ['--app-port', String(port), '--app-protocol', 'grpc'] });
   // a sidecar without an app, calling the app through sc (remote invocation)
-  caller = await startSidecar({ appId: `${APP_ID}-caller`, token: TOKEN, home, args: ['--dapr-internal-grpc-port', String(callerInternal)] });
+  caller = await startSidecar({ appId: `${APP_ID}-caller`, token: TOKEN, home });
 });
 after(async () => {
   await stopAll();
