@@ -239,7 +239,8 @@ export class GrpcServer {
     let mdTrailers: http2.OutgoingHttpHeaders | undefined;
     const respond = (): void => {
       headersSent = true;
-      stream.respond({ ...mdHeaders, ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      const head = { ':status': 200, 'content-type': 'application/grpc' };
+      stream.respond(mdHeaders ? { ...mdHeaders, ...head } : head, { waitForTrailers: true });
     };
     // Called once trailers may go: before the answer began, or on 'wantTrailers'.
     const end = (t: GrpcTrailers, how: Ending = headersSent ? 'trailers' : 'trailers-only'): void => {
