@@ -63,6 +63,8 @@ export function callLocalStream(stream: http2.ClientHttp2Stream, head: InternalI
     let check: LengthCheck | undefined;
     let settled = false;
     let finished = false;
+    /** a whole answer handed over once its declared bytes were in, before the stream's end */
+    let early = false;
     const trailers: http2.IncomingHttpHeaders = {};
     let detachSource = (): void => {};
 
@@ -150,6 +152,7 @@ export function callLocalStream(stream: http2.ClientHttp2Stream, head: InternalI
             if (gathering) gathering.chunks.push(data);
             else if (!answer!.write(data)) stream.pause();
           }
+          if (gathering && check!.complete) return handOver();
         }
       } catch (err) {
         fail(unreadable(err));
@@ -161,6 +164,7 @@ export function callLocalStream(stream: http2.ClientHttp2Stream, head: InternalI
     // covers a stream reset without one.
     const complete = (): void => {
       if (finished) return;
+      if (early) return done();
       const status = trailers['grpc-status'];
       if (status === undefined) return fail(new RemoteConnectionError('failed', 'the remote sidecar ended the call without a gRPC status'));
       if (Number(status) !== 0) return fail(statusError(trailers));
@@ -171,18 +175,31 @@ export function callLocalStream(stream: http2.ClientHttp2Stream, head: InternalI
       } catch (err) {
         return fail(unreadable(err));
       }
+      done();
+      if (gathering) resolveWhole();
+      else answer!.end();
+    };
+    const done = (): void => {
       finished = true;
       detachSource();
       signal?.removeEventListener('abort', onAbort);
       // still sending (the app answered without reading it all): stop, as grpc-go does
       if (!stream.writableFinished && !stream.closed && !stream.destroyed) stream.close(http2.constants.NGHTTP2_NO_ERROR);
-      if (gathering) {
-        const { head, length, chunks } = gathering;
-        settled = true;
-        resolve({ head, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), length });
-      } else {
-        answer!.end();
-      }
+    };
+    const resolveWhole = (): void => {
+      const { head, length, chunks } = gathering!;
+      gathering = undefined;
+      settled = true;
+      resolve({ head, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), length });
+    };
+    // A whole answer whose declared bytes are all in is complete: the remote sidecar has sent
+    // its app's answer in full, and only its OK status is still to come — in a write of its
+    // own, a turn of its event loop later (node sends HTTP/2 trailers from a setImmediate), and
+    // often a wake-up of this process later. Handing it over now takes that off every call;
+    // the stream still ends (and a body still being sent is stopped) as before.
+    const handOver = (): void => {
+      early = true;
+      resolveWhole();
     };
     stream.on('end', complete);
     stream.on('close', complete);

@@ -91,6 +91,11 @@ export class LengthCheck {
     }
   }
 
+  /** every declared byte has arrived */
+  get complete(): boolean {
+    return this.seen === this.declared;
+  }
+
   /** at the end of the body */
   finish(): void {
     if (this.declared !== undefined && this.seen !== this.declared) {

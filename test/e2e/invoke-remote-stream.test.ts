@@ -617,7 +617,7 @@ interface FakePeer {
  * CallLocalStream with UNIMPLEMENTED — at once, or (`readFirst`) only after reading that many
  * body bytes. Registered in the shared registry like a real sidecar.
  */
-async function fakePeer(appId: string, readFirst = 0): Promise<FakePeer> {
+async function fakePeer(appId: string, readFirst = 0, serveStream?: (stream: http2.ServerHttp2Stream) => void): Promise<FakePeer> {
   const ca = realCa();
   const leaf = issueLeaf(ca, { namespace: 'default', appId });
   const peer: FakePeer = { unary: [], refused: 0, close: () => {} };
@@ -625,6 +625,7 @@ async function fakePeer(appId: string, readFirst = 0): Promise<FakePeer> {
   server.on('stream', (stream, headers) => {
     const path = String(headers[':path']);
     if (path.endsWith('/CallLocalStream')) {
+      if (serveStream) return serveStream(stream);
       peer.refused++;
       const refuse = (): void => {
         if (!stream.destroyed) stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '12', 'grpc-message': 'unknown method CallLocalStream for service dapr.proto.internals.v1.ServiceInvocation' }, { endStream: true });
@@ -676,6 +677,42 @@ async function fakePeer(appId: string, readFirst = 0): Promise<FakePeer> {
   fakes.push(peer);
   return peer;
 }
+
+describe('an answer of declared length', () => {
+  test('is handed to the caller once its bytes are in, while the remote stream has not ended (its status not yet sent)', async () => {
+    let release = (): void => {};
+    const trailersSent = new Promise<void>((r) => (release = r));
+    await fakePeer('held-end', 0, (stream) => {
+      stream.on('error', () => {});
+      stream.on('data', () => {}); // the request: read and ignored
+      const head = create(InternalInvokeResponseSchema, {
+        status: { code: 200 }, headers: { 'content-length': list('5'), 'x-peer': list('held') }, message: { contentType: 'text/plain' },
+      });
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      // the status is held back until the test says so
+      stream.on('wantTrailers', () => void trailersSent.then(() => stream.destroyed || stream.sendTrailers({ 'grpc-status': '0' })));
+      stream.end(frame(toBinary(InternalInvokeResponseStreamSchema, create(InternalInvokeResponseStreamSchema, { response: head, payload: { data: Buffer.from('hello'), seq: 0n } }))));
+    });
+    // without the hand-over the answer would wait for the status: released after 10 s at the latest
+    let releasedFirst = false;
+    const fallback = setTimeout(() => {
+      releasedFirst = true;
+      release();
+    }, 10_000);
+    try {
+      const r = await small(alpha.httpPort, TOK_A, 'GET', '/v1.0/invoke/held-end/method/x');
+      assert.equal(releasedFirst, false, 'the answer waited for the remote stream to end');
+      assert.equal(r.status, 200);
+      assert.equal(r.headers['x-peer'], 'held');
+      assert.equal(r.body.toString(), 'hello');
+    } finally {
+      clearTimeout(fallback);
+      release();
+    }
+    // the sidecar is fine afterwards (the stream ended when the status came)
+    assert.equal((await small(alpha.httpPort, TOK_A, 'GET', '/v1.0/invoke/held-end/method/y')).body.toString(), 'hello');
+  });
+});
 
 describe('a peer without CallLocalStream (UNIMPLEMENTED)', () => {
   test('the call is sent again as unary CallLocal (small and streamed bodies), and that peer is then called unary', async () => {
