@@ -290,6 +290,24 @@ describe('gRPC InvokeService', () => {
     for (const [, v] of seen) assert.ok(!v.includes(TOKEN));
   });
 
+  test("an app's headers HTTP/2 would refuse as they are (a repeated etag, http2-settings) never break the call", async () => {
+    app.answer = () => ({ status: 200, headers: { etag: ['"a"', '"b"'], location: ['/x', '/y'], 'http2-settings': 'AAMAAABkAAQAoAAAAAIAAAAA', 'x-ok': '1' }, body: 'fine' });
+    const seen = new Headers();
+    const res = await daprGrpcClient(sc.grpcPort, TOKEN).invokeService(
+      { id: APP_ID, message: { method: 'odd-headers', httpExtension: { verb: HTTPExtension_Verb.GET } } },
+      { onHeader: (h) => h.forEach((v, k) => seen.append(k, v)) },
+    );
+    assert.equal(Buffer.from(res.data!.value).toString(), 'fine');
+    assert.equal(seen.get('etag'), '"a", "b"');
+    assert.equal(seen.get('location'), '/x, /y');
+    assert.equal(seen.get('http2-settings'), null);
+    assert.equal(seen.get('x-ok'), '1');
+    // and over HTTP the app's headers come back as they were
+    const r = await request(sc.httpPort, 'GET', `/v1.0/invoke/${APP_ID}/method/odd-headers`, auth());
+    assert.equal(r.status, 200);
+    assert.deepEqual(headerValues(r.rawHeaders, 'etag'), ['"a"', '"b"']);
+  });
+
   test('no HTTP extension, verb NONE or CONNECT: refused as daprd\'s HTTP channel refuses them; nothing reaches the app', async () => {
     const client = daprGrpcClient(sc.grpcPort, TOKEN);
     const n = app.seen.length;

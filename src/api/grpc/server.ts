@@ -240,7 +240,13 @@ export class GrpcServer {
     const respond = (): void => {
       headersSent = true;
       const head = { ':status': 200, 'content-type': 'application/grpc' };
-      stream.respond(mdHeaders ? { ...mdHeaders, ...head } : head, { waitForTrailers: true });
+      if (!mdHeaders) return stream.respond(head, { waitForTrailers: true });
+      try {
+        stream.respond({ ...mdHeaders, ...head }, { waitForTrailers: true });
+      } catch {
+        // addMetadata keeps to what node sends; should node still refuse, the answer goes without
+        stream.respond(head, { waitForTrailers: true });
+      }
     };
     // Called once trailers may go: before the answer began, or on 'wantTrailers'.
     const end = (t: GrpcTrailers, how: Ending = headersSent ? 'trailers' : 'trailers-only'): void => {
