@@ -89,8 +89,9 @@ export function goJsonParse(text: string, useNumber = false): unknown {
       throw new SyntaxError(goJsonSyntaxError(text, GO_JSON_MAX_DEPTH) ?? (err as Error).message);
     }
     // A number past float64's range is Infinity to JSON.parse (later stored as null); Go
-    // refuses it. Only a long exponent or digit run can be one, so most bodies skip the scan.
-    const huge = !useNumber && MAYBE_HUGE.test(text) ? firstHugeNumber(text) : undefined;
+    // refuses it. Only an exponent of 3+ digits, or a run of 210+ digits (1.8e308 with an
+    // exponent of at most 99), makes one: a text with neither skips the scan.
+    const huge = !useNumber && (LONG_EXPONENT.test(text) || LONG_DIGITS.test(text)) ? firstHugeNumber(text) : undefined;
     if (huge !== undefined) throw new SyntaxError(`json: cannot unmarshal number ${huge} into Go value of type float64`);
     return value;
   }
@@ -115,7 +116,10 @@ export function firstTooDeep(text: string, max: number): string | undefined {
   return undefined;
 }
 
-const MAYBE_HUGE = /[eE]\+?\d{3}|\d{309}/;
+const LONG_EXPONENT = /[eE]\+?\d{3}/;
+// Only from the start of a run: without the lookbehind the engine would try each run again
+// from every digit in it (quadratic on a body of 209-digit runs).
+const LONG_DIGITS = /(?<!\d)\d{210}/;
 const NUMBER = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
 /** The first number literal of a (valid) JSON text, outside strings, that float64 cannot hold. */

@@ -73,6 +73,11 @@ test("goJsonParse: a number past float64's range is refused as Go refuses it, no
   // in range, underflowing to zero (as Go reads it), or only text inside a string: fine
   assert.deepEqual(goJsonParse('[1e308, 1e-999, "1e999", "\\"", 1e100]'), [1e308, 0, '1e999', '"', 1e100]);
   assert.deepEqual(goJsonParse(`{"s": "${'9'.repeat(400)}", "k": 1}`), { s: '9'.repeat(400), k: 1 });
+  // short texts: a 2-digit exponent on a long mantissa, digit runs inside strings (linear time)
+  assert.throws(() => goJsonParse(`1${'0'.repeat(210)}e99`), { message: /cannot unmarshal number 10+e99 / });
+  assert.equal(goJsonParse(`1${'0'.repeat(205)}e90`), 1e295);
+  const runs = JSON.stringify(Array.from({ length: 4000 }, () => '9'.repeat(308)).join(' '));
+  assert.equal((goJsonParse(runs) as string).length, 4000 * 309 - 1);
   // Decoder.UseNumber (daprd's CloudEvent reading) takes any number
   assert.deepEqual(goJsonParse('[1e999]', true), [Infinity]);
 });
