@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient, PoolConfig } from 'pg';
 import { MetadataReader } from './metadata-values.js';
 import { pgQuery } from './state-postgresql-query.js';
-import { deleteMode, expiryFrom, STATE_FEATURES, writeMode } from './state-semantics.js';
+import { deleteMode, expiryFrom, expiryMetadata, STATE_FEATURES, writeMode } from './state-semantics.js';
 import {
   ETagMismatchError,
   type ComponentContext,
@@ -177,7 +177,7 @@ function toStored(row: Row): StoredValue {
   return {
     value: new Uint8Array(row.value),
     etag: row.etag,
-    metadata: row.expires_at ? { ttlExpireTime: row.expires_at.toISOString() } : undefined,
+    metadata: expiryMetadata(row.expires_at?.getTime()),
   };
 }
 

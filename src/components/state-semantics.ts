@@ -4,6 +4,7 @@
 // pick the statement; the others call `checkWrite` against the value they hold.
 
 import { ETagMismatchError, type Concurrency } from './types.js';
+import { rfc3339 } from '../util/go-time.js';
 
 /** The request metadata key Dapr uses for per-item expiry. */
 export const TTL_KEY = 'ttlInSeconds';
@@ -76,5 +77,5 @@ export function expiryFrom(
 /** Response metadata for a value with an expiry; undefined (no allocation) otherwise. */
 export function expiryMetadata(expiresAt: number | null | undefined): Record<string, string> | undefined {
   if (expiresAt === null || expiresAt === undefined) return undefined;
-  return { [TTL_EXPIRE_KEY]: new Date(expiresAt).toISOString() };
+  return { [TTL_EXPIRE_KEY]: rfc3339(expiresAt) };
 }

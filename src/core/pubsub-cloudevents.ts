@@ -3,6 +3,7 @@
 // functions; the envelope is serialised the Go way (keys sorted) so apps see daprd's bytes.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { goJsonMarshal, goJsonParse } from './go-json.js';
+import { rfc3339 } from '../util/go-time.js';
 
 export const CLOUDEVENT_CONTENT_TYPE = 'application/cloudevents+json';
 export const DEFAULT_EVENT_TYPE = 'com.dapr.event.sent';
@@ -42,11 +43,6 @@ export function traceContext(incoming?: string, incomingState?: string): TraceCo
 }
 
 const randomHex = (bytes: number): string => randomBytes(bytes).toString('hex');
-
-/** Go's time.Format(time.RFC3339) in UTC: seconds precision, `Z`. */
-export function rfc3339(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-}
 
 export interface NewEvent {
   readonly source: string;
