@@ -192,6 +192,31 @@ describe('request body size limit (--max-body-size 1Ki)', () => {
     });
   }
 
+  test('an unauthenticated upload too large to read through: 401, then the connection is closed instead of reading it all', async () => {
+    for (const framing of ['content-length: 50000000', 'transfer-encoding: chunked']) {
+      const sock = net.connect(sc.httpPort, '127.0.0.1');
+      let answer = '';
+      sock.on('data', (c: Buffer) => (answer += c.toString('latin1')));
+      sock.on('error', () => {});
+      sock.write(`POST /v1.0/state/statestore HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\n${framing}\r\n\r\n`);
+      const piece = 'a'.repeat(64 * 1024);
+      sock.write(framing.startsWith('transfer') ? `${piece.length.toString(16)}\r\n${piece}\r\n` : piece);
+      // the rest of the 50 MB never comes: the sidecar must end the exchange by itself
+      const how = await new Promise<string>((resolve) => {
+        const fallback = setTimeout(() => resolve('still open'), 10_000);
+        sock.once('close', () => {
+          clearTimeout(fallback);
+          resolve('closed');
+        });
+      });
+      sock.destroy();
+      assert.equal(how, 'closed', framing);
+      assert.match(answer, /^HTTP\/1\.1 401 /, framing);
+      assert.match(answer, /\r\nconnection: close\r\n/i, framing);
+    }
+    await stillServing();
+  });
+
   test('an unauthenticated oversized upload gets 401 (auth before body)', async () => {
     const r = await post('/v1.0/state/statestore', 'x'.repeat(10 * LIMIT), { 'content-type': 'application/json' });
     assert.equal(r.status, 401);

@@ -18,7 +18,7 @@ import { pipeline } from 'node:stream';
 import type { Duplex, Readable } from 'node:stream';
 import type { Socket } from 'node:net';
 import { readBody, tooLarge } from './body.js';
-import { lingerAfter } from './linger.js';
+import { lingerAfter, tooMuchToDrain } from './linger.js';
 import { badEscape, literalPercents, routingPath } from './path-escapes.js';
 import { limitedBody, STREAM_ABOVE_BYTES } from './body-stream.js';
 import { ApiRequest, scanRawHeaders, stripToken, type RawScan } from './incoming.js';
@@ -205,8 +205,9 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
 
   function send(res: ServerResponse, r: HttpResponse, route: RouteDef | undefined, method: string, started: number): void {
     // An answer before a relayed body was read to its end: the rest of it cannot be told
-    // apart from a next request, so this connection is not reused.
-    if (route?.streamBody && !res.req.complete && !res.headersSent) res.setHeader('connection', 'close');
+    // apart from a next request, so this connection is not reused. Nor is one whose unread
+    // body (a refused upload) is too large to read through, as Go's server decides.
+    if (!res.req.complete && !res.headersSent && (route?.streamBody || tooMuchToDrain(res.req))) res.setHeader('connection', 'close');
     if (!res.req.complete && res.getHeader('connection') === 'close') lingerAfter(res);
     if (r.stream) return sendStream(res, r, r.stream, route, method, started);
     if (!res.destroyed) {
