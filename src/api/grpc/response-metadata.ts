@@ -9,7 +9,7 @@ import { isHeaderName, isHeaderValue } from '../../util/header-chars.js';
 const TRANSPORT = new Set(['content-type', 'content-length', 'te', 'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'trailer', 'http2-settings']);
 
 /** Whether metadata `name` (lower case) may come from a handler. */
-export const isHandlerMetadata = (name: string): boolean =>
+const isHandlerMetadata = (name: string): boolean =>
   isHeaderName(name) && !name.startsWith('grpc-') && !TRANSPORT.has(name) && name === name.toLowerCase();
 
 /** Adds `pairs` to `into`; what may not be sent is left out. A repeated name's values are
