@@ -1,6 +1,7 @@
 // Child-process entry: the floor for "what does one hop add" on this machine. The smallest
 // reverse proxy Node itself can be — node:http in, a keep-alive node:http agent out, bodies
-// piped; and node:http2 in, one shared HTTP/2 session out, frames piped, trailers relayed —
+// piped; and node:http2 in, one shared HTTP/2 session out, frames piped, trailers relayed
+// (h2-relay.ts), Nagle off on both HTTP/2 legs as Pillion's —
 // with no auth, routing, header rules or metrics. Whatever latency it adds per hop is the cost
 // of an extra process, its system calls and its wake-ups on this machine, which no sidecar
 // written for Node can go below; Pillion's own overhead is what it adds beyond this.
@@ -8,7 +9,9 @@
 // Input (IPC message): { httpPort, grpcPort, appHttp, appGrpc }. Output: 'ready'. Exits when
 // the parent disconnects.
 import { Agent, createServer as createHttp, request, type IncomingHttpHeaders } from 'node:http';
-import { connect, constants, createServer as createH2, type ClientHttp2Session } from 'node:http2';
+import { createServer as createH2, type ClientHttp2Session } from 'node:http2';
+import { h2Connect } from '../src/appchannel/h2-connect.js';
+import { NAGLE_OFF, relayGrpcCall } from './h2-relay.js';
 
 interface BareProxyConfig {
   httpPort: number;
@@ -16,8 +19,6 @@ interface BareProxyConfig {
   appHttp: number;
   appGrpc: number;
 }
-
-const { HTTP2_HEADER_STATUS } = constants;
 
 process.once('message', (cfg: BareProxyConfig) => {
   const agent = new Agent({ keepAlive: true, maxSockets: Infinity, noDelay: true });
@@ -35,25 +36,12 @@ process.once('message', (cfg: BareProxyConfig) => {
 
   let app: ClientHttp2Session | undefined;
   const session = (): ClientHttp2Session => {
-    if (!app || app.closed || app.destroyed) app = connect(`http://127.0.0.1:${cfg.appGrpc}`).on('error', () => {});
+    if (!app || app.closed || app.destroyed) app = h2Connect('127.0.0.1', cfg.appGrpc).on('error', () => {});
     return app;
   };
-  const h2 = createH2();
-  h2.on('stream', (stream, headers) => {
-    const out = session().request({ ':method': 'POST', ':path': headers[':path'], 'content-type': 'application/grpc', te: 'trailers' });
-    // A client may reset its call (a load generator stopping mid-flight): the app's answer
-    // then has nowhere to go and is dropped.
-    const gone = (): boolean => stream.destroyed || stream.closed;
-    stream.on('error', () => {});
-    out.on('response', (h) => {
-      if (!gone()) stream.respond({ [HTTP2_HEADER_STATUS]: h[HTTP2_HEADER_STATUS], 'content-type': 'application/grpc' }, { waitForTrailers: true });
-    });
-    out.on('trailers', (t) => stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': String(t['grpc-status'] ?? '0') })));
-    out.on('data', (c: Buffer) => gone() || stream.write(c));
-    out.on('end', () => gone() || stream.end());
-    out.on('error', () => gone() || stream.close());
-    stream.pipe(out);
-  });
+  // Nagle off on both HTTP/2 legs, as Pillion's (h2Connect, and the server's noDelay)
+  const h2 = createH2(NAGLE_OFF);
+  h2.on('stream', (stream, headers) => relayGrpcCall(stream, headers, session()));
 
   let listening = 0;
   const ready = (): void => void (++listening === 2 && process.send!('ready'));

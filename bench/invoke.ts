@@ -13,7 +13,8 @@
 // Direct and via runs alternate (direct, via, via, direct) so machine drift hits both alike.
 // A third path per protocol goes through bare-proxy.ts, the smallest proxy Node can be: what
 // it adds is this machine's floor for one hop (an extra process, its system calls and
-// wake-ups), and "beyond bare" is what Pillion adds on top of that floor.
+// wake-ups), and "beyond bare" is what Pillion adds on top of that floor. For the remote paths the
+// floor is bare-relay.ts: two such processes with HTTP/2 over mutual TLS between them.
 import autocannon from 'autocannon';
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +22,8 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeFrame } from '../src/api/grpc/framing.js';
+import { createCa, issueLeaf, parseCa } from '../src/remote/trust.js';
+import type { BareRelayConfig, RelayTls } from './bare-relay.js';
 import type { GrpcLoadConfig, GrpcLoadResult } from './grpc-load.js';
 import type { OpenLoopConfig, OpenLoopResult } from './open-loop.js';
 import { processCpuMs } from './cpu.js';
@@ -51,7 +54,7 @@ interface Target {
 interface PathResult {
   name: string;
   protocol: 'http' | 'grpc';
-  /** sidecar hops (0 for the bare proxy baseline, which still is one process hop) */
+  /** processes the call passes on its way (sidecars; 1 for the bare proxy, 2 for the bare relay) */
   hops: number;
   bare: boolean;
   /** measured through real daprd sidecars (DAPRD_BIN) instead of Pillion's */
@@ -74,6 +77,16 @@ function child<T>(file: string, msg: unknown): Promise<T> {
     c.once('message', (m) => ok(m as T));
     c.once('exit', (code) => code !== 0 && fail(new Error(`${file} exited with ${code}`)));
     c.send(msg as object);
+  });
+}
+
+/** A bare relay (bare-relay.ts) in its own process, once it listens. */
+function relay(cfg: BareRelayConfig): Promise<ChildProcess> {
+  return new Promise((ok, fail) => {
+    const c = track(fork(join(HERE, 'bare-relay.js'), { stdio: 'inherit' }));
+    c.once('message', () => ok(c));
+    c.once('exit', (code) => fail(new Error(`bare-relay.js (${cfg.role}) exited with ${code}`)));
+    c.send(cfg);
   });
 }
 
@@ -138,6 +151,21 @@ async function main(): Promise<void> {
     bareProxy.once('message', () => ok());
     bareProxy.send({ httpPort: bareHttp, grpcPort: bareGrpc, appHttp, appGrpc });
   });
+  // The remote floor: two relays, HTTP/2 over mutual TLS between them (certificates from a
+  // throw-away CA, as Pillion's sidecars get theirs).
+  const relayIn = await freePort();
+  const relayOut = await freePort();
+  const relayOutGrpc = await freePort();
+  const pem = createCa('bench');
+  const ca = parseCa(pem.certPem, pem.keyPem, 'bench CA');
+  const tls = (appId: string): RelayTls => {
+    const leaf = issueLeaf(ca, { appId, namespace: 'default' });
+    return { ca: ca.caCertPem, cert: leaf.certPem, key: leaf.keyPem };
+  };
+  const relays = [
+    await relay({ role: 'in', h2Port: relayIn, appHttp, appGrpc, tls: tls('relay-in') }),
+    await relay({ role: 'out', httpPort: relayOut, grpcPort: relayOutGrpc, peerPort: relayIn, tls: tls('relay-out') }),
+  ];
   // Sidecars that must find each other share one PILLION_HOME (the self-hosted registry).
   const home = mkdtempSync(join(tmpdir(), 'pillion-bench-invoke-'));
   const sidecars: Sidecar[] = [];
@@ -179,6 +207,8 @@ async function main(): Promise<void> {
     const results = [
       await measure('HTTP bare Node proxy (client → proxy → app)', 1, httpDirect, { protocol: 'http', port: bareHttp, path: '/echo', headers: {} }, [bareProxy.pid!], true),
       await measure('gRPC bare Node proxy (client → proxy → app)', 1, grpcDirect, { protocol: 'grpc', port: bareGrpc, path: GRPC_PATH, headers: {} }, [bareProxy.pid!], true),
+      await measure('HTTP bare Node relay over mTLS (client → A → B → app)', 2, httpDirect, { protocol: 'http', port: relayOut, path: '/echo', headers: {} }, [relays[1]!.pid!, relays[0]!.pid!], true),
+      await measure('gRPC bare Node relay over mTLS (client → A → B → app)', 2, grpcDirect, { protocol: 'grpc', port: relayOutGrpc, path: GRPC_PATH, headers: {} }, [relays[1]!.pid!, relays[0]!.pid!], true),
     ];
     for (const [name, hops, direct, pillion, real, via] of paths) {
       results.push(await measure(name, hops, direct, via(pillion[0]!), pidsOf(pillion)));
@@ -189,6 +219,7 @@ async function main(): Promise<void> {
     await Promise.all(sidecars.map((s) => s.stop()));
     app.kill();
     bareProxy.kill();
+    for (const r of relays) r.kill();
     rmSync(home, { recursive: true, force: true });
   }
 }
@@ -205,8 +236,9 @@ function report(results: PathResult[]): void {
   const addedPerHop = (r: PathResult): number => (mean(r.via.map((x) => x.p50)) - mean(r.direct.map((x) => x.p50))) / r.hops;
   /** one call at a time: added round trip per hop */
   const rtt = (r: PathResult): string => f2((r.rttVia - r.rttDirect) / r.hops);
-  const floor = (protocol: string): number | undefined => {
-    const b = results.find((x) => x.bare && x.protocol === protocol);
+  // a local path's floor is the bare proxy of its protocol, a remote path's the bare relay
+  const floor = (protocol: string, hops: number): number | undefined => {
+    const b = results.find((x) => x.bare && x.protocol === protocol && x.hops === hops);
     return b && addedPerHop(b);
   };
   const rows = results.map((r) => {
@@ -214,7 +246,7 @@ function report(results: PathResult[]): void {
     const vp50 = mean(r.via.map((x) => x.p50));
     const added = vp50 - dp50;
     const perHop = addedPerHop(r);
-    const bareFloor = floor(r.protocol);
+    const bareFloor = floor(r.protocol, r.hops);
     const beyondBare = r.bare || bareFloor === undefined ? undefined : perHop - bareFloor;
     const pass = perHop <= CFG.targetAddedP50Ms;
     // the target is Pillion's; daprd's rows are for comparison
