@@ -59,6 +59,8 @@ function recordHttp(r: RawResponse): RawResponse {
   return r;
 }
 function recordGrpc(r: GrpcRawResponse): GrpcRawResponse {
+  // served or refused, the head is grpc-go's: no Date header (node's http2 adds one by default)
+  assert.equal(r.headers.date, undefined, 'a gRPC answer carries no Date header');
   seenResponses.push(r.allHeaderText + Buffer.concat(r.messages.map((m) => Buffer.from(m))).toString('latin1'));
   return r;
 }

@@ -284,6 +284,9 @@ describe('gRPC InvokeService', () => {
     assert.equal(seen.get('set-cookie'), 'a=1, b=2');
     assert.equal(seen.get('content-type'), 'application/grpc', 'the call\'s own content type is untouched');
     assert.equal(seen.get('cache-control'), null);
+    // the app's Date as dapr-date; none of the sidecar's own (grpc-go, so daprd, sends none)
+    assert.ok(seen.get('dapr-date'));
+    assert.equal(seen.get('date'), null);
     // a -bin header is the binary value itself, base64-encoded on the wire (as daprd sends it)
     assert.equal(seen.get('trace-bin'), 'QUFFQw');
     assert.equal(seen.get('odd-bin'), 'bm90IGJhc2U2NCE');

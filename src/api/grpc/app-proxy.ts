@@ -14,6 +14,7 @@ import { parseGrpcTimeout } from './timeout.js';
 import { GrpcStatusError, toGrpcTrailers } from './status.js';
 import { Cancellation, type CallSignal } from '../../util/call-signal.js';
 import { nonGrpcAnswer } from '../../appchannel/grpc-status-code.js';
+import { ANSWER, ENDED } from './respond-options.js';
 
 // HTTP/2 forbids connection-specific fields; the app's own pseudo-headers are rebuilt.
 const NOT_RELAYED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'host']);
@@ -129,10 +130,10 @@ async function relay(stream: ServerHttp2Stream, pending: Upstream, target: strin
     }
     try {
       if ((flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0) {
-        stream.respond(relayable(h), { endStream: true }); // trailers-only answer
+        stream.respond(relayable(h), ENDED); // trailers-only answer
         return void upstream.resume();
       }
-      stream.respond(relayable(h), { waitForTrailers: true });
+      stream.respond(relayable(h), ANSWER);
     } catch {
       // a header node will not send on (the app's own data): the call fails, the sidecar stays
       upstream.close(http2.constants.NGHTTP2_CANCEL);
@@ -179,7 +180,7 @@ function fail(stream: ServerHttp2Stream, err: unknown): void {
   if (stream.destroyed || stream.closed) return;
   const t = toGrpcTrailers(err);
   if (!stream.headersSent) {
-    stream.respond({ ':status': 200, 'content-type': 'application/grpc', ...t }, { endStream: true });
+    stream.respond({ ':status': 200, 'content-type': 'application/grpc', ...t }, ENDED);
   } else if (!stream.writableEnded) {
     stream.removeAllListeners('wantTrailers');
     stream.once('wantTrailers', () => stream.sendTrailers(t));

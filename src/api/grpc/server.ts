@@ -7,6 +7,7 @@ import http2, { type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:ht
 import { fromBinary, toBinary, type DescMessage, type DescMethod, type DescService } from '@bufbuild/protobuf';
 import { GrpcCode } from '../../errors/table.js';
 import { encodeFrame, FrameDecoder } from './framing.js';
+import { ANSWER, ENDED } from './respond-options.js';
 import { GrpcStatusError, toGrpcTrailers, type GrpcTrailers } from './status.js';
 import { parseGrpcTimeout } from './timeout.js';
 import { SERVER_MAX_CONCURRENT_STREAMS } from '../../appchannel/h2-connect.js';
@@ -155,7 +156,7 @@ export class GrpcServer {
       if (stream.destroyed || stream.closed) return;
       if (how === 'reset') return void stream.close(http2.constants.NGHTTP2_CANCEL);
       if (how === 'trailers') stream.sendTrailers(trailers);
-      else stream.respond({ ':status': 200, 'content-type': 'application/grpc', ...trailers }, { endStream: true });
+      else stream.respond({ ':status': 200, 'content-type': 'application/grpc', ...trailers }, ENDED);
       // The client may still be sending (e.g. an oversized or unauthenticated upload): say we
       // are done with the stream, as grpc-go does, instead of buffering the rest.
       if (!stream.readableEnded) {
@@ -168,7 +169,7 @@ export class GrpcServer {
     const contentType = String(headers['content-type'] ?? '');
     if (headers[':method'] !== 'POST' || !contentType.startsWith('application/grpc')) {
       if (!stream.destroyed) {
-        stream.respond({ ':status': 415, 'content-type': 'text/plain; charset=utf-8', 'grpc-status': String(GrpcCode.INTERNAL), 'grpc-message': 'invalid gRPC request content-type' }, { endStream: true });
+        stream.respond({ ':status': 415, 'content-type': 'text/plain; charset=utf-8', 'grpc-status': String(GrpcCode.INTERNAL), 'grpc-message': 'invalid gRPC request content-type' }, ENDED);
       }
       this.opts.observe?.(label, GrpcCode.INTERNAL, started);
       return;
@@ -240,12 +241,12 @@ export class GrpcServer {
     const respond = (): void => {
       headersSent = true;
       const head = { ':status': 200, 'content-type': 'application/grpc' };
-      if (!mdHeaders) return stream.respond(head, { waitForTrailers: true });
+      if (!mdHeaders) return stream.respond(head, ANSWER);
       try {
-        stream.respond({ ...mdHeaders, ...head }, { waitForTrailers: true });
+        stream.respond({ ...mdHeaders, ...head }, ANSWER);
       } catch {
         // addMetadata keeps to what node sends; should node still refuse, the answer goes without
-        stream.respond(head, { waitForTrailers: true });
+        stream.respond(head, ANSWER);
       }
     };
     // Called once trailers may go: before the answer began, or on 'wantTrailers'.
