@@ -17,7 +17,9 @@ export function keyPrefixer(appId: string, store: string, keyPrefix: string | un
     : keyPrefix + KEY_SEPARATOR;
   return {
     add(key) {
-      if (key === '') throw new DaprError('ERR_MALFORMED_REQUEST', 'state key must not be empty');
+      // daprd's words (its gRPC SaveState); daprd lets an empty key through a bulk get or a
+      // transaction, Pillion refuses it everywhere (docs/api.md)
+      if (key === '') throw new DaprError('ERR_MALFORMED_REQUEST', 'state key cannot be empty');
       if (prefix !== '' && key.includes(KEY_SEPARATOR)) {
         // daprd's HTTP API names the key and the store (a BadRequest field violation)
         throw new DaprError('ERR_STATE_ILLEGAL_KEY', `input key/keyPrefix '${key}' can't contain '${KEY_SEPARATOR}'`, undefined, { resource: store, field: key });

@@ -240,6 +240,18 @@ describe('HTTP state API', () => {
     }
   });
 
+  test('an empty key in a bulk get or a transaction is 400 ERR_MALFORMED_REQUEST, and nothing is written', async () => {
+    const bulk = await post('/v1.0/state/statestore/bulk', { keys: ['k', ''] });
+    assert.equal(bulk.status, 400, bulk.text);
+    assert.deepEqual(errorOf(bulk), { errorCode: 'ERR_MALFORMED_REQUEST', message: 'state key cannot be empty' });
+    const ops = [{ operation: 'upsert', request: { key: 'tx-before-empty', value: 1 } }, { operation: 'upsert', request: { key: '', value: 1 } }];
+    const tx = await post('/v1.0/state/statestore/transaction', { operations: ops });
+    assert.equal(tx.status, 400, tx.text);
+    // as a save without a key says it
+    assert.deepEqual(errorOf(tx), { errorCode: 'ERR_MALFORMED_REQUEST', message: '"key" is a required field (operations[1].request.key)' });
+    assert.equal((await get('tx-before-empty')).status, 204);
+  });
+
   test('a save without key is 400 ERR_MALFORMED_REQUEST naming the key field', async () => {
     const r = await save([{ value: 1 }]);
     assert.equal(r.status, 400);
@@ -422,9 +434,19 @@ describe('gRPC state API', () => {
     }
   });
 
-  test('SaveState with an empty key is INVALID_ARGUMENT', async () => {
-    const e = await grpcError(() => g.saveState({ storeName: STORE, states: [create(StateItemSchema, { key: '', value: bytes('1') })] }));
-    assert.equal(e.code, Code.InvalidArgument, e.message);
+  test("an empty key is INVALID_ARGUMENT on every method, in daprd's words for SaveState", async () => {
+    const item = create(StateItemSchema, { key: '', value: bytes('1') });
+    for (const call of [
+      () => g.saveState({ storeName: STORE, states: [item] }),
+      () => g.getState({ storeName: STORE, key: '' }),
+      () => g.getBulkState({ storeName: STORE, keys: ['gt-some', ''] }),
+      () => g.deleteState({ storeName: STORE, key: '' }),
+      () => g.executeStateTransaction({ storeName: STORE, operations: [create(TransactionalStateOperationSchema, { operationType: 'upsert', request: item })] }),
+    ]) {
+      const e = await grpcError(call);
+      assert.equal(e.code, Code.InvalidArgument, e.message);
+      assert.equal(e.rawMessage, 'state key cannot be empty');
+    }
   });
 
   test('a 1 MB binary value round-trips over gRPC', async () => {
