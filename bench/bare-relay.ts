@@ -70,7 +70,8 @@ function into(cfg: Extract<BareRelayConfig, { role: 'in' }>, ready: () => void):
       stream.respond({ ...copyHeaders(answer.headers), ':status': answer.statusCode ?? 502 });
       answer.pipe(stream);
     });
-    call.on('error', () => gone() || stream.respond({ ':status': 502 }, { endStream: true }));
+    // the app failing mid-answer: the head is out, so the stream is reset (respond() would throw)
+    call.on('error', () => gone() || (stream.headersSent ? stream.close() : stream.respond({ ':status': 502 }, { endStream: true })));
     stream.pipe(call);
   });
   server.listen(cfg.h2Port, '127.0.0.1', ready);

@@ -17,8 +17,8 @@ export function keyPrefixer(appId: string, store: string, keyPrefix: string | un
     : keyPrefix + KEY_SEPARATOR;
   return {
     add(key) {
-      // daprd's words (its gRPC SaveState); daprd lets an empty key through a bulk get or a
-      // transaction, Pillion refuses it everywhere (docs/api.md)
+      // daprd's words (its gRPC SaveState); daprd lets an empty key through a bulk get,
+      // GetState, DeleteState or a transaction, Pillion refuses it everywhere (docs/api.md)
       if (key === '') throw new DaprError('ERR_MALFORMED_REQUEST', 'state key cannot be empty');
       if (prefix !== '' && key.includes(KEY_SEPARATOR)) {
         // daprd's HTTP API names the key and the store (a BadRequest field violation)
